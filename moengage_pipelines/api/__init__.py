@@ -1,0 +1,1 @@
+"""api stage of moengage-pipelines."""

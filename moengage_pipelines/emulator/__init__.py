@@ -1,0 +1,1 @@
+"""emulator stage of moengage-pipelines."""

@@ -1,0 +1,1 @@
+"""pull stage of moengage-pipelines."""

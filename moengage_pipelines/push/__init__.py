@@ -1,0 +1,1 @@
+"""push stage of moengage-pipelines."""
