@@ -1,0 +1,5 @@
+import sys
+
+from moengage_pipelines.cli import main
+
+sys.exit(main())

@@ -1,0 +1,11 @@
+"""``moengage-pipelines pull``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``pull`` subcommand."""
+    parser = subparsers.add_parser("pull", help="(not available yet)")
+    parser.set_defaults(handler=lambda args: parser.error("not available yet"))
