@@ -46,7 +46,7 @@ sample-db: install ## Build sample_data/warehouse.duckdb from the generated samp
 demo: install ## Emulator + whole Dagster graph for a sample day, then a summary
 	$(BIN)/python -m dagster_project.demo
 
-dev: install sample-db ## Dagster UI (http://127.0.0.1:3000) on the demo warehouse and the emulator
+dev: install ## Dagster UI (http://127.0.0.1:3000) on the demo warehouse and the emulator
 	$(BIN)/python -m dagster_project.dev
 
 emulator: install ## Run the MoEngage emulator on 127.0.0.1:$(EMULATOR_PORT)

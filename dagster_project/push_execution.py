@@ -1,0 +1,84 @@
+"""How a push asset runs: one library push per daily partition, summed into one report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from dagster_project.metadata import push_metadata
+from dagster_project.partitions import DAILY
+from dagster_project.resources import MoEngageResource, WarehouseResource
+from moengage_pipelines.push.dead_letters import DeadLetterWriter
+from moengage_pipelines.push.mapping import load_mapping
+from moengage_pipelines.push.pipeline import PushOptions, run_push
+from moengage_pipelines.push.report import PushReport
+from moengage_pipelines.sources import TimeWindow
+from moengage_pipelines.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from dagster_project.components.moengage_push import MoEngagePushComponent
+
+__all__ = ["run_component_push"]
+
+
+def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWindow | None]]:
+    if not context.has_partition_key:
+        return [(None, None)]
+    windows = []
+    for key in context.partition_keys:
+        window = DAILY.time_window_for_partition_key(key)
+        windows.append((key, TimeWindow(window.start, window.end)))
+    return windows
+
+
+def run_component_push(
+    component: MoEngagePushComponent,
+    context: dg.AssetExecutionContext,
+    moengage: MoEngageResource,
+    warehouse: WarehouseResource,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Push each partition of the run in turn, then yield metadata and the reject check."""
+    from dagster_project.components.moengage_push import REJECTS_CHECK
+    from dagster_project.sources import source_for
+
+    spec = component.get_asset_spec()
+    mapping = load_mapping(component.mapping)
+    sync_name = spec.key.to_user_string()
+    options = PushOptions(max_body_bytes=moengage.max_body_bytes, concurrency=moengage.concurrency)
+    reports: list[PushReport] = []
+    with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
+        dead_letters = DeadLetterWriter(results)
+        for partition, window in _windows(context):
+            source = source_for(component.source, warehouse.url)
+            report = run_push(
+                source,
+                mapping,
+                client,
+                sync_name=sync_name,
+                partition=partition,
+                window=window,
+                dead_letters=dead_letters,
+                options=options,
+            )
+            context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
+            reports.append(report)
+
+    metadata = push_metadata(reports)
+    yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+    rows_read = sum(report.rows_read for report in reports)
+    rejected = sum(report.rows_rejected for report in reports)
+    reject_rate = rejected / rows_read if rows_read else 0.0
+    yield dg.AssetCheckResult(
+        check_name=REJECTS_CHECK,
+        asset_key=spec.key,
+        passed=reject_rate <= component.max_reject_rate,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_rejected": rejected,
+            "reject_rate": round(reject_rate, 6),
+            "max_reject_rate": component.max_reject_rate,
+            "dead_letter_table": DeadLetterWriter.DEFAULT_TABLE,
+        },
+    )
