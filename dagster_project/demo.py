@@ -1,21 +1,24 @@
 """``make demo``: one nightly sync for a sample day, through Dagster, against the emulator.
 
 Builds the sample DuckDB warehouse, starts the MoEngage emulator on a loopback port, launches
-the ``nightly_moengage_sync`` job for one day with ``dg launch`` (the same run the schedule
-makes, recorded in ``.dagster_home`` so ``make dev`` shows it), prints what Dagster reported
-next to what the emulator received, stops the emulator, and exits non-zero on any failure.
+the ``nightly_moengage_sync`` job for one day with ``dg launch`` (the same job the schedule
+runs, recorded in ``.dagster_home`` so ``make dev`` shows it), prints what Dagster reported next
+to what the emulator received, stops the emulator, and exits non-zero on any failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import httpx
 
 from dagster_project.local_instance import (
@@ -25,21 +28,26 @@ from dagster_project.local_instance import (
     demo_environment,
     running_emulator,
 )
+from sample_data.build import build
+from sample_data.generate import DEMO_DAY
 
-SAMPLE_DAY = "2025-03-05"
 PUSHED_ASSETS = ("moengage/users", "moengage/events")
+STATS_ASSET = "moengage_reports/campaign_stats"
+# The demo's steps are small: one process spares Dagster's per-step process start-up, which
+# would dominate the run time. Production runs keep the default multiprocess executor.
+IN_PROCESS = json.dumps({"execution": {"config": {"in_process": {}}}})
 
 
-def _materializations(home: Path) -> dict[str, dict[str, object]]:
-    """Latest materialization metadata of the demo's assets, read from the instance."""
+def _materializations(home: Path, since: float) -> dict[str, dict[str, Any]]:
+    """Metadata of the assets materialized after ``since``, read from the Dagster instance."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(home)
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, Any]] = {}
     with dg.DagsterInstance.get() as instance:
-        for key in (*PUSHED_ASSETS, "moengage_reports/campaign_stats"):
+        for key in (*PUSHED_ASSETS, STATS_ASSET):
             event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(key))
-            if event is None or event.asset_materialization is None:
+            if event is None or event.asset_materialization is None or event.timestamp < since:
                 continue
             found[key] = {
                 name: getattr(value, "value", value)
@@ -48,17 +56,51 @@ def _materializations(home: Path) -> dict[str, dict[str, object]]:
     return found
 
 
-def _received(emulator_url: str) -> dict[str, int]:
-    """What the emulator says it accepted and dropped."""
+def _emulator_summary(emulator_url: str) -> dict[str, int]:
     response = httpx.get(f"{emulator_url}/_emulator/summary", timeout=10)
     response.raise_for_status()
     return response.json()
 
 
+def _dead_letters(results: Path, day: str) -> list[tuple[str, str, int]]:
+    if not results.exists():
+        return []
+    with duckdb.connect(str(results), read_only=True) as connection:
+        return connection.execute(
+            'SELECT sync_name, rule, count(*) FROM moengage_dead_letters WHERE "partition" = ? '
+            "GROUP BY ALL ORDER BY ALL",
+            [day],
+        ).fetchall()
+
+
+def _print_summary(
+    day: str, ok: bool, elapsed: float, log: Path, reported: dict, received: dict, letters: list
+) -> None:
+    print(f"\nnightly sync of {day}: {'succeeded' if ok else 'FAILED'} in {elapsed:.1f} s")
+    print(f"  {'asset':<17}{'read':>6}{'sent':>7}{'rejected':>10}{'bodies':>8}{'bytes':>9}")
+    for key in PUSHED_ASSETS:
+        m = reported.get(key, {})
+        print(
+            f"  {key:<17}{m.get('rows_read', '-')!s:>6}{m.get('rows_valid', '-')!s:>7}"
+            f"{m.get('rows_rejected', '-')!s:>10}{m.get('bodies', '-')!s:>8}"
+            f"{m.get('bytes_sent', '-')!s:>9}"
+        )
+    for sync_name, rule, count in letters:
+        print(f"  dead letter      {sync_name}: {count} × {rule}")
+    stats = reported.get(STATS_ASSET, {})
+    print(f"  campaign stats   {stats.get('dagster/row_count', '-')} rows pulled back")
+    print(
+        f"  emulator         accepted {received.get('events', 0)} events and "
+        f"{received.get('users', 0)} user profiles; dropped silently: {received.get('dropped', 0)}"
+    )
+    print(f"  run log          {log}")
+    print("  browse the run:  make dev")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--day", default=SAMPLE_DAY, help="Partition to sync (YYYY-MM-DD).")
+    parser.add_argument("--day", default=DEMO_DAY.isoformat(), help="Partition (YYYY-MM-DD).")
     args = parser.parse_args(argv)
 
     for name, value in DEMO_CREDENTIALS.items():
@@ -67,50 +109,28 @@ def main(argv: list[str] | None = None) -> int:
     work = home / "demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-
-    from sample_data.build import build
-
     warehouse = build(work / "warehouse.duckdb")
     results = work / "results.duckdb"
-    started = time.monotonic()
+    log = work / "run.log"
+
+    started = time.time()
     with running_emulator(database=work / "emulator.sqlite3") as url:
         print(f"emulator      {url}  (workspace {os.environ['MOENGAGE_WORKSPACE_ID']})")
         print(f"warehouse     {warehouse}")
-        print(f"dagster home  {home}")
+        command = [str(Path(sys.executable).with_name("dg")), "launch", "--job"]
+        command += ["nightly_moengage_sync", "--partition", args.day, "--config-json", IN_PROCESS]
+        print(f"dagster       dg launch --job nightly_moengage_sync --partition {args.day}")
         env = demo_environment(warehouse, results, url)
-        command = [
-            str(Path(sys.executable).with_name("dg")),
-            "launch",
-            "--job",
-            "nightly_moengage_sync",
-            "--partition",
-            args.day,
-        ]
-        print(f"running       {' '.join(command[1:])}")
-        run = subprocess.run(command, cwd=REPO, env=env, check=False)
-        received = _received(url)
-    elapsed = time.monotonic() - started
+        with log.open("w") as output:
+            run = subprocess.run(command, cwd=REPO, env=env, stdout=output, stderr=output)
+        received = _emulator_summary(url)
+    elapsed = time.time() - started
 
-    reported = _materializations(home)
-    print()
-    print(f"nightly sync of {args.day}: {'succeeded' if run.returncode == 0 else 'FAILED'}"
-          f" in {elapsed:.1f} s")
-    for key in PUSHED_ASSETS:
-        metadata = reported.get(key, {})
-        print(
-            f"  {key:<16} rows read {metadata.get('rows_read', '-')!s:>6}  "
-            f"sent {metadata.get('rows_valid', '-')!s:>6}  "
-            f"rejected {metadata.get('rows_rejected', '-')!s:>4}  "
-            f"bodies {metadata.get('bodies', '-')!s:>3}  bytes {metadata.get('bytes_sent', '-')}"
-        )
-    stats = reported.get("moengage_reports/campaign_stats", {})
-    print(f"  campaign stats   rows {stats.get('dagster/row_count', '-')}")
-    print(
-        f"  emulator received {received.get('users', 0)} users, {received.get('events', 0)} "
-        f"events ({received.get('dropped', 0)} dropped)"
-    )
-    print("  open the run in the UI: make dev")
-    ok = run.returncode == 0 and all(key in reported for key in PUSHED_ASSETS)
+    reported = _materializations(home, since=started)
+    ok = run.returncode == 0 and all(key in reported for key in (*PUSHED_ASSETS, STATS_ASSET))
+    if not ok:
+        print(log.read_text()[-4000:], file=sys.stderr)
+    _print_summary(args.day, ok, elapsed, log, reported, received, _dead_letters(results, args.day))
     return 0 if ok else 1
 
 

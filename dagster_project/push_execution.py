@@ -14,7 +14,7 @@ from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.mapping import load_mapping
 from moengage_pipelines.push.pipeline import PushOptions, run_push
 from moengage_pipelines.push.report import PushReport
-from moengage_pipelines.sources import TimeWindow
+from moengage_pipelines.sources import TimeWindow, open_source
 from moengage_pipelines.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ def run_component_push(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Push each partition of the run in turn, then yield metadata and the reject check."""
     from dagster_project.components.moengage_push import REJECTS_CHECK
-    from dagster_project.sources import source_for
 
     spec = component.get_asset_spec()
     mapping = load_mapping(component.mapping)
@@ -51,7 +50,12 @@ def run_component_push(
     with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
         dead_letters = DeadLetterWriter(results)
         for partition, window in _windows(context):
-            source = source_for(component.source, warehouse.url)
+            source = open_source(
+                component.source.parquet or warehouse.url,
+                table=component.source.table,
+                sql=component.source.sql,
+                time_column=component.source.time_column,
+            )
             report = run_push(
                 source,
                 mapping,

@@ -71,7 +71,7 @@ class MoEngageResource(dg.ConfigurableResource):
 
         settings = self.settings()
         store = self.rate_budget_store or os.environ.get("MOENGAGE_RATE_BUDGET_STORE") or "file"
-        budget = budget_for_workspace(settings.workspace_id, store=store)
+        budget = budget_for_workspace(settings, store=store)
         with MoEngageClient(settings, budget=budget, max_connections=self.concurrency) as client:
             yield client
 

@@ -22,6 +22,8 @@ HERE = Path(__file__).parent
 SEED = 20250303
 FIRST_DAY = date(2025, 3, 3)
 DAYS = 7
+# The day `make demo` syncs; the deliberately invalid rows sit on it.
+DEMO_DAY = date(2025, 3, 5)
 USERS = 400
 PRODUCTS = 60
 
@@ -65,9 +67,12 @@ def _users(rng: random.Random) -> pa.Table:
                 "updated_at": updated,
             }
         )
-    # Rows MoEngage would silently drop: a banned id and an empty id.
-    rows[10]["customer_id"] = "guest"
-    rows[20]["customer_id"] = ""
+    # Rows MoEngage would silently drop, updated on the demo day: a banned id and an empty id.
+    for index, bad_id in ((10, "guest"), (20, "")):
+        rows[index]["customer_id"] = bad_id
+        rows[index]["updated_at"] = datetime.combine(DEMO_DAY, datetime.min.time(), UTC).replace(
+            hour=9 + index // 10
+        )
     return pa.Table.from_pylist(rows)
 
 
@@ -100,10 +105,11 @@ def _events(rng: random.Random, users: pa.Table) -> pa.Table:
                     "revenue": attributes.get("revenue"),
                 }
             )
-    # A device with a broken clock (an event dated in 2099) and an impossible timezone offset:
-    # both must become dead letters, not silent drops inside MoEngage.
-    rows[5]["event_time"] = datetime(2099, 1, 1, tzinfo=UTC)
-    rows[7]["tz_offset_seconds"] = 90_000
+    # On the demo day, a device with a broken clock (an event dated in 2099) and an impossible
+    # timezone offset: both must become dead letters, not silent drops inside MoEngage.
+    demo_day_rows = [row for row in rows if row["loaded_at"].date() == DEMO_DAY]
+    demo_day_rows[5]["event_time"] = datetime(2099, 1, 1, tzinfo=UTC)
+    demo_day_rows[7]["tz_offset_seconds"] = 90_000
     rows.sort(key=lambda row: row["loaded_at"])
     return pa.Table.from_pylist(rows)
 

@@ -5,7 +5,6 @@ The component only wires Dagster to the library: it reads the source named in YA
 ``PushReport`` into metadata and an asset check.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
@@ -38,7 +37,7 @@ class SourceModel(dg.Model):
     )
 
     @model_validator(mode="after")
-    def _exactly_one_origin(self) -> SourceModel:
+    def _exactly_one_origin(self) -> "SourceModel":
         given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
@@ -71,7 +70,7 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
     )
 
     @model_validator(mode="after")
-    def _mapping_is_valid(self) -> MoEngagePushComponent:
+    def _mapping_is_valid(self) -> "MoEngagePushComponent":
         # Fail at load time (dg check defs) rather than at 2 a.m. in the nightly run.
         load_mapping(self.mapping)
         return self
