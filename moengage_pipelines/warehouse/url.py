@@ -1,0 +1,138 @@
+"""Parsing and redaction of warehouse URLs.
+
+Accepted forms:
+
+* ``duckdb:///abs/path.duckdb`` (also ``duckdb:/abs/path.duckdb``, ``duckdb://rel/path.duckdb``
+  and a bare path ending in ``.duckdb`` or ``.db``);
+* ``duckdb:///:memory:`` (or ``:memory:``);
+* ``postgresql://user:password@host:port/db?schema=analytics`` (``postgres://`` too).
+  ``schema`` is ours, the other query parameters are passed to libpq.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from moengage_pipelines.warehouse.errors import WarehouseError
+
+__all__ = ["WarehouseURL", "redact_url", "scrub", "secrets_of"]
+
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True, repr=False)
+class WarehouseURL:
+    """A parsed warehouse URL.
+
+    Attributes:
+        kind: ``"duckdb"`` or ``"postgres"``.
+        target: The DuckDB database path (or ``":memory:"``), or the libpq URL without our own
+            query parameters.
+        schema: Default schema for unqualified table names, if given.
+    """
+
+    kind: Literal["duckdb", "postgres"]
+    target: str
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, url: str, schema: str | None = None) -> WarehouseURL:
+        """Parse a warehouse URL.
+
+        Args:
+            url: The URL (see the module docstring).
+            schema: Default schema; overrides a ``?schema=`` in the URL.
+
+        Returns:
+            The parsed URL.
+
+        Raises:
+            WarehouseError: If the URL is of an unknown kind (the message is redacted).
+        """
+        text = str(url).strip()
+        lowered = text.lower()
+        if lowered.startswith(("postgresql://", "postgres://")):
+            parts = urlsplit(text)
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            url_schema = next((v for k, v in query if k == "schema"), None)
+            rest = [(k, v) for k, v in query if k != "schema"]
+            target = urlunsplit(parts._replace(query=urlencode(rest)))
+            return cls("postgres", target, schema or url_schema or None)
+        if lowered.startswith("duckdb:"):
+            path = text[len("duckdb:") :]
+            if path.startswith("//"):
+                path = path[2:]
+            if path in {"", "/" + MEMORY, MEMORY}:
+                path = MEMORY
+            return cls("duckdb", path, schema)
+        if text == MEMORY or lowered.endswith((".duckdb", ".db")):
+            return cls("duckdb", text, schema)
+        raise WarehouseError(
+            f"unsupported warehouse URL {redact_url(text)!r}; use duckdb:///path.duckdb, "
+            "duckdb:///:memory: or postgresql://user@host:port/db"
+        )
+
+    def describe(self) -> str:
+        """Return the URL with any password replaced by ``***``."""
+        if self.kind == "duckdb":
+            # "duckdb://" + "/abs/path" reads back as the same absolute path.
+            text = f"duckdb://{self.target}" if self.target != MEMORY else "duckdb:///:memory:"
+        else:
+            text = redact_url(self.target)
+        return f"{text} (schema {self.schema})" if self.schema else text
+
+    def __repr__(self) -> str:
+        # The generated dataclass repr would print ``target``, password included.
+        return f"WarehouseURL({self.describe()!r})"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def redact_url(url: str) -> str:
+    """Replace the password of a URL (and any ``password=`` parameter) with ``***``.
+
+    Args:
+        url: Any URL or libpq connection string.
+
+    Returns:
+        The same text with secrets hidden.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme:
+        # A libpq "key=value" string: hide the value of password=...
+        return " ".join(
+            "password=***" if item.lower().startswith("password=") else item for item in url.split()
+        )
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in query]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, quote_via=quote)))
+
+
+def secrets_of(url: str) -> list[str]:
+    """Return the secret strings a URL carries, so error messages can be scrubbed of them."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password, unquote(parts.password)] if parts.password else []
+    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
+    return found
+
+
+def scrub(message: str, secrets: list[str]) -> str:
+    """Replace every occurrence of each secret in ``message`` with ``***``."""
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return message

@@ -1,0 +1,4 @@
+from tests.sources.factories import make_source
+from tests.warehouse.backends import duckdb_url, pg_schema, pg_url, warehouse, warehouse_url
+
+__all__ = ["duckdb_url", "make_source", "pg_schema", "pg_url", "warehouse", "warehouse_url"]
