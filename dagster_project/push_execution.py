@@ -14,13 +14,41 @@ from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.mapping import load_mapping
 from moengage_pipelines.push.pipeline import PushOptions, run_push
 from moengage_pipelines.push.report import PushReport
-from moengage_pipelines.sources import TimeWindow, open_source
+from moengage_pipelines.sources import Source, TimeWindow, open_source
 from moengage_pipelines.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from dagster_project.components.moengage_push import MoEngagePushComponent
 
-__all__ = ["run_component_push"]
+__all__ = ["component_source", "run_component_push", "source_columns_report"]
+
+
+def component_source(component: MoEngagePushComponent, warehouse_url: str) -> Source:
+    """The library source a component's ``source`` block names."""
+    return open_source(
+        component.source.parquet or warehouse_url,
+        table=component.source.table,
+        sql=component.source.sql,
+        time_column=component.source.time_column,
+    )
+
+
+def source_columns_report(
+    component: MoEngagePushComponent, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """Check that the source has every column the component's mapping reads."""
+    source = component_source(component, warehouse.url)
+    available = set(source.schema().names)
+    needed = load_mapping(component.mapping).columns()
+    if component.source.time_column:
+        needed = [*needed, component.source.time_column]
+    missing = sorted(set(needed) - available)
+    return dg.AssetCheckResult(
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"missing columns: {', '.join(missing)}" if missing else None,
+        metadata={"source": source.describe(), "missing_columns": missing, "needed": needed},
+    )
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWindow | None]]:
@@ -50,12 +78,7 @@ def run_component_push(
     with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
         dead_letters = DeadLetterWriter(results)
         for partition, window in _windows(context):
-            source = open_source(
-                component.source.parquet or warehouse.url,
-                table=component.source.table,
-                sql=component.source.sql,
-                time_column=component.source.time_column,
-            )
+            source = component_source(component, warehouse.url)
             report = run_push(
                 source,
                 mapping,

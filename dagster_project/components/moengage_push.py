@@ -108,7 +108,30 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
             yield from component.execute(context, moengage, warehouse)
 
-        return dg.Definitions(assets=[_push])
+        checks = [self._source_columns_check(dep.asset_key, spec) for dep in spec.deps]
+        return dg.Definitions(assets=[_push], asset_checks=checks)
+
+    def _source_columns_check(
+        self, source_key: dg.AssetKey, spec: dg.AssetSpec
+    ) -> dg.AssetChecksDefinition:
+        """A blocking check that the source still has every column the mapping reads."""
+        component = self
+
+        @dg.asset_check(
+            asset=source_key,
+            name=f"has_columns_for_{spec.key.to_python_identifier()}",
+            blocking=True,
+            description=(
+                f"The source of {spec.key.to_user_string()} has every column its mapping reads; "
+                "a renamed or dropped column stops the push before anything is sent."
+            ),
+        )
+        def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+            from dagster_project.push_execution import source_columns_report
+
+            return source_columns_report(component, warehouse)
+
+        return _check
 
     def execute(
         self,

@@ -2,9 +2,14 @@
 
 import dagster as dg
 
+from dagster_project.defs.warehouse.assets import catalog_items, events, users
+
 nightly_moengage_sync = dg.define_asset_job(
     "nightly_moengage_sync",
-    selection=dg.AssetSelection.groups("moengage", "moengage_reports"),
+    # Checks on external source tables are not pulled in by a group selection; select them so
+    # their blocking checks gate the pushes.
+    selection=dg.AssetSelection.groups("moengage", "moengage_reports")
+    | dg.AssetSelection.checks_for_assets(users.key, events.key, catalog_items.key),
     description="Push yesterday's users and events to MoEngage, then pull campaign stats back.",
 )
 

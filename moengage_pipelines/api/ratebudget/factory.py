@@ -1,0 +1,63 @@
+"""Building the budget a workspace's clients share, from a short store name or URL."""
+
+from __future__ import annotations
+
+from moengage_pipelines.api.ratebudget.budget import RateBudget
+from moengage_pipelines.api.ratebudget.memory import MemoryBudgetStore
+from moengage_pipelines.api.ratebudget.sqlite import SQLiteBudgetStore
+from moengage_pipelines.api.ratebudget.windows import BudgetLimits
+from moengage_pipelines.config import MoEngageSettings
+
+__all__ = ["budget_for_workspace", "namespace_for"]
+
+
+def namespace_for(workspace: str | MoEngageSettings) -> str:
+    """The budget namespace of a workspace.
+
+    It is the workspace id; with settings whose ``base_url`` overrides the host (an emulator),
+    the URL is part of it, so a local emulator never shares a budget with MoEngage itself nor
+    with another emulator.
+    """
+    if isinstance(workspace, MoEngageSettings):
+        if workspace.base_url:
+            return f"{workspace.base_url}|{workspace.workspace_id}"
+        return workspace.workspace_id
+    return workspace
+
+
+def budget_for_workspace(
+    workspace: str | MoEngageSettings,
+    *,
+    store: str = "file",
+    limits: BudgetLimits | None = None,
+    time_scale: float = 1.0,
+    slack: float = 0.05,
+    max_wait: float | None = None,
+) -> RateBudget:
+    """The rate budget every client of ``workspace`` should share.
+
+    Args:
+        workspace: Workspace id, or the settings (see :func:`namespace_for`).
+        store: ``"file"`` (the machine-wide SQLite file, the default), ``"memory"`` (this
+            process only), or a URL: ``sqlite:////abs/path.sqlite``, ``redis://host:port/db``.
+        limits: Bucket windows; MoEngage's documented numbers by default.
+        time_scale: Match an emulator running faster than real time.
+        slack: Real seconds added to every window (see :class:`RateBudget`).
+        max_wait: Longest wait of one ``acquire``; None waits as long as needed.
+
+    Raises:
+        ValueError: For an unknown store.
+    """
+    options = {
+        "namespace": namespace_for(workspace),
+        "limits": limits,
+        "time_scale": time_scale,
+        "slack": slack,
+        "max_wait": max_wait,
+    }
+    name = store.strip()
+    if name in {"", "file", "sqlite"}:
+        return RateBudget(SQLiteBudgetStore(), **options)  # type: ignore[arg-type]
+    if name == "memory":
+        return RateBudget(MemoryBudgetStore(), **options)  # type: ignore[arg-type]
+    return RateBudget.from_url(name, **options)

@@ -1,0 +1,184 @@
+"""deliver() against the emulator: concurrency, 413 splits, failures, bounded read-ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import orjson
+import pytest
+
+from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.ratebudget import RateBudget, Window
+from moengage_pipelines.api.retries import RetryConfig
+from moengage_pipelines.emulator.core import Emulator
+from moengage_pipelines.emulator.faults import FaultRule
+from moengage_pipelines.emulator.settings import EmulatorSettings
+from moengage_pipelines.push.body import Body
+from moengage_pipelines.push.delivery import DeliveryResult, deliver
+from tests.api.support import customer, event, running, settings, transition_body, user_bodies
+
+FAST_RETRY = RetryConfig(backoff_initial=0.001, jitter=0.0, max_attempts=6, max_elapsed=30)
+
+
+def client_for(emulator: Emulator, **options: object) -> MoEngageClient:
+    options.setdefault("retry", FAST_RETRY)
+    return MoEngageClient(settings(), transport=emulator.transport(), **options)  # type: ignore[arg-type]
+
+
+class Counting:
+    """Wraps a body stream, counting how many bodies were read."""
+
+    def __init__(self, bodies: Iterable[Body]) -> None:
+        self._bodies = bodies
+        self.read = 0
+
+    def __iter__(self) -> Iterator[Body]:
+        for body in self._bodies:
+            self.read += 1
+            yield body
+
+
+def test_delivers_every_body_concurrently() -> None:
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+        bodies = list(user_bodies(40, 25))
+        mixed = transition_body([event("u0", "Bought", "Viewed")], first_row=1000)
+        result = deliver([*bodies, mixed], client, concurrency=4)
+        users = emulator.inspect.users()
+        events = emulator.inspect.events()
+    assert result.ok
+    assert result.bodies_sent == 41
+    assert result.users_sent == 1000 and result.events_sent == 2
+    assert result.bytes_sent == sum(b.size for b in bodies) + mixed.size
+    assert len(users) == 1000 and len(events) == 2
+
+
+def test_413_splits_the_body_until_the_halves_fit() -> None:
+    emulator_settings = EmulatorSettings(transition_max_bytes=2_000)
+    elements = [customer(f"c{i}", note="x" * 100) for i in range(40)]
+    oversized = customer("huge", note="y" * 3_000)
+    body = transition_body([*elements[:20], oversized, *elements[20:]], first_row=100)
+    with Emulator(emulator_settings) as emulator, client_for(emulator) as client:
+        result = deliver([body], client)
+        users = emulator.inspect.users()
+    assert result.splits_413 >= 3
+    assert result.users_sent == 40 and set(users) == {f"c{i}" for i in range(40)}
+    # the element too large on its own is the one failure, found at its row
+    assert len(result.failures) == 1
+    failure = result.failures[0]
+    assert (failure.first_row, failure.elements, failure.status) == (120, 1, 413)
+    assert "single element is too large" in failure.message
+    assert not result.ok
+
+
+def test_a_body_heavier_than_a_rate_window_is_split() -> None:
+    budget = RateBudget.from_url(
+        "memory://",
+        namespace="ws",
+        time_scale=600.0,  # the halves need not wait a real minute for each other
+        limits={"transition_users": [Window.per_minute(30)]},
+    )
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator, budget=budget) as client:
+        result = deliver(user_bodies(1, 50), client)
+        assert len(emulator.inspect.users()) == 50
+    assert result.splits_budget == 1 and result.bodies_sent == 2 and result.ok
+
+
+def test_refused_bodies_are_recorded_and_the_rest_delivered() -> None:
+    bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=25)
+    bodies = [*user_bodies(1, 25), bad, *user_bodies(2, 25, prefix="v")]
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+        result = deliver(bodies, client, concurrency=2)
+        assert len(emulator.inspect.users()) == 75
+    assert result.bodies_sent == 3 and not result.stopped
+    [failure] = result.failures
+    assert (failure.first_row, failure.status) == (25, 400)
+    assert "elements cannot be empty" in failure.message
+
+
+def test_fail_fast_stops_reading_bodies() -> None:
+    bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=0)
+    stream = Counting([bad, *user_bodies(200, 5)])
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+        result = deliver(stream, client, concurrency=1, fail_fast=True, max_in_flight=2)
+    assert result.stopped and len(result.failures) == 1
+    assert stream.read <= 4
+    assert result.bodies_sent < 200
+
+
+def test_auth_failure_stops_the_run_even_without_fail_fast() -> None:
+    stream = Counting(user_bodies(100, 5))
+    wrong = settings(data_api_key="not-the-key")
+    with (
+        Emulator(EmulatorSettings()) as emulator,
+        MoEngageClient(wrong, transport=emulator.transport(), retry=FAST_RETRY) as client,
+    ):
+        result = deliver(stream, client, concurrency=2)
+    assert result.stopped and result.bodies_sent == 0
+    assert {failure.status for failure in result.failures} == {401}
+    assert stream.read < 100
+
+
+def test_read_ahead_is_bounded() -> None:
+    stream = Counting(user_bodies(300, 2))
+    worst: list[int] = []
+
+    def progress(result: DeliveryResult) -> None:
+        worst.append(stream.read - result.bodies_sent - len(result.failures))
+
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+        result = deliver(stream, client, concurrency=3, on_progress=progress, max_in_flight=5)
+    assert result.bodies_sent == 300 and len(worst) == 300
+    assert max(worst) <= 5
+
+
+def test_5xx_share_is_retried_and_nothing_is_lost_or_doubled() -> None:
+    faults = (FaultRule(endpoint="transition", kind="error", status=503, rate=0.3),)
+    with (
+        Emulator(EmulatorSettings(faults=faults, fault_seed=7)) as emulator,
+        client_for(emulator) as client,
+    ):
+        result = deliver(user_bodies(30, 10), client, concurrency=4)
+        users = emulator.inspect.users()
+        requests = emulator.inspect.counters()["transition"]
+    assert result.ok and result.retries > 0
+    assert result.retries == requests["5xx"]
+    assert len(users) == 300 and result.ambiguous_retries == 0
+
+
+def test_reset_after_apply_reports_the_rows_that_may_be_duplicated() -> None:
+    faults = (FaultRule(endpoint="transition", kind="reset", count=1, after=3),)
+    bodies = [
+        transition_body([event(f"c{index}", "Bought")], first_row=index) for index in range(8)
+    ]
+    with (
+        running(EmulatorSettings(faults=faults)) as (emulator, url),
+        MoEngageClient(settings(url), retry=FAST_RETRY, budget=RateBudget.unlimited()) as client,
+    ):
+        result = deliver(bodies, client, concurrency=2)
+        events = emulator.inspect.events()
+    assert result.ok and result.ambiguous_retries == 1
+    [row] = result.ambiguous_rows
+    # exactly the body whose answer was lost arrived twice
+    counts = {f"c{i}": sum(1 for e in events if e["customer_id"] == f"c{i}") for i in range(8)}
+    assert counts[f"c{row}"] == 2
+    assert sum(counts.values()) == 9
+
+
+def test_catalog_bodies_go_to_the_catalog_and_invalid_items_are_counted() -> None:
+    mandatory = [{"name": n, "type": "string"} for n in ("id", "title", "link", "image_link")]
+
+    def item(i: int) -> dict:
+        return {"id": f"p{i}", "title": "t", "link": "https://x", "image_link": "https://i"}
+
+    items = [item(i) for i in range(10)] + [{"id": "bad"}]
+    payload = orjson.dumps({"items": items})
+    body = Body("catalog_items", payload, items=len(items), first_row=0)
+    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+        catalog_id = client.create_catalog("shop", price_currency="USD", attributes=mandatory)
+        with pytest.raises(ValueError, match="catalog_id"):
+            deliver([body], client)
+        result = deliver([body], client, catalog_id=catalog_id)
+        found = client.search_catalog_items(catalog_id, [f"p{i}" for i in range(10)])
+    assert result.items_sent == 11 and result.items_invalid == 1
+    assert result.item_errors and result.item_errors[0]["first_row"] == 0
+    assert len(found) == 10
