@@ -1,11 +1,221 @@
-"""``moengage-pipelines pull``."""
+"""``moengage-pipelines pull``: campaign catalogue, campaign stats and report files, no Dagster.
+
+Connection settings come from the ``MOENGAGE_*`` variables; the warehouse from
+``--warehouse`` or ``MOENGAGE_RESULTS_URL`` / ``MOENGAGE_WAREHOUSE_URL``. Each command prints
+a JSON summary on stdout.
+
+Examples::
+
+    moengage-pipelines pull campaigns --warehouse duckdb:///tmp/wh.duckdb
+    moengage-pipelines pull stats --day 2025-03-04                  # and the 2 days before
+    moengage-pipelines pull stats --start 2025-02-01 --end 2025-02-28 --campaigns active
+    moengage-pipelines pull report --report-name "Daily Push" --day 2025-03-05
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from moengage_pipelines.config import MoEngageSettings
+from moengage_pipelines.errors import ConfigError
+
+__all__ = ["register"]
+
+WAREHOUSE_VARIABLES = ("MOENGAGE_RESULTS_URL", "MOENGAGE_WAREHOUSE_URL")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``pull`` subcommand."""
-    parser = subparsers.add_parser("pull", help="(not available yet)")
-    parser.set_defaults(handler=lambda args: parser.error("not available yet"))
+    """Add the ``pull`` subcommand and its ``campaigns``, ``stats`` and ``report`` commands."""
+    parser = subparsers.add_parser(
+        "pull",
+        help="Pull campaigns, campaign stats or report files from MoEngage into the warehouse.",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="pull_command", required=True, metavar="WHAT")
+
+    campaigns = commands.add_parser("campaigns", help="The campaign catalogue → moengage_campaigns")
+    _common(campaigns)
+    campaigns.add_argument(
+        "--channel",
+        action="append",
+        choices=("PUSH", "EMAIL", "SMS"),
+        help="Only this channel (repeatable; default all). Other campaigns stay in the table.",
+    )
+    campaigns.add_argument(
+        "--no-children", action="store_true", help="Leave out periodic children and flow nodes."
+    )
+    campaigns.add_argument(
+        "--no-archived", action="store_true", help="Leave out archived campaigns."
+    )
+    campaigns.set_defaults(handler=_run_campaigns)
+
+    stats = commands.add_parser(
+        "stats",
+        help="Campaign stats, one day at a time → moengage_campaign_stats(_daily)",
+        description=(
+            "Stats are requested one day at a time (start_date = end_date) so every row has a "
+            "day; each pulled day's rows are replaced, so re-running is safe."
+        ),
+    )
+    _common(stats)
+    when = stats.add_mutually_exclusive_group()
+    when.add_argument("--day", type=_date, help="Day to pull (default: yesterday, UTC).")
+    when.add_argument("--start", type=_date, help="First day of a range (with --end).")
+    stats.add_argument("--end", type=_date, help="Last day of a range (inclusive).")
+    stats.add_argument(
+        "--lookback",
+        type=int,
+        help="Days re-pulled ending at the first day, for restated conversions "
+        "(default 3 with --day, 1 with --start/--end).",
+    )
+    stats.add_argument(
+        "--campaigns",
+        choices=("catalogue", "active"),
+        default="catalogue",
+        help="catalogue: ids from moengage_campaigns (pull campaigns first); active: let "
+        "MoEngage list the campaigns active each day (default catalogue).",
+    )
+    stats.add_argument("--campaign-id", action="append", help="Only this campaign (repeatable).")
+    stats.add_argument(
+        "--attribution-type",
+        action="append",
+        help="VIEW_THROUGH, CLICK_THROUGH, IN_SESSION, TOTAL_CONVERSIONS or "
+        "CLICK_CONVERSIONS (repeatable; default CLICK_THROUGH).",
+    )
+    stats.add_argument(
+        "--metric-type", action="append", help="TOTAL or UNIQUE (repeatable; default TOTAL)."
+    )
+    stats.set_defaults(handler=_run_stats)
+
+    report = commands.add_parser("report", help="A campaign report file → moengage_report_<name>")
+    _common(report)
+    report.add_argument(
+        "--report-name", required=True, action="append", help="Report name (repeatable)."
+    )
+    report.add_argument(
+        "--day", type=_date, help="Generation date in the file name (default: today, UTC)."
+    )
+    report.set_defaults(handler=_run_report)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        help="duckdb:///path.duckdb or postgresql://... (default: $MOENGAGE_RESULTS_URL, "
+        "else $MOENGAGE_WAREHOUSE_URL).",
+    )
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _warehouse_url(args: argparse.Namespace) -> str:
+    url = args.warehouse or next(
+        (os.environ[name] for name in WAREHOUSE_VARIABLES if os.environ.get(name)), None
+    )
+    if not url:
+        raise ConfigError(f"no warehouse: pass --warehouse or set {WAREHOUSE_VARIABLES[0]}")
+    return url
+
+
+def _with_client_and_warehouse(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> Any:
+    from moengage_pipelines.api.client import MoEngageClient
+    from moengage_pipelines.api.ratebudget import budget_for_workspace
+    from moengage_pipelines.warehouse import Warehouse
+
+    settings = MoEngageSettings.from_env()
+    settings.key("campaign")  # fail before any request when the key is missing
+    url = _warehouse_url(args)
+    # The same budget (store and namespace) the Dagster resource uses, so a CLI pull and a
+    # scheduled run never exceed the workspace's limits together.
+    store = os.environ.get("MOENGAGE_RATE_BUDGET_STORE") or "file"
+    budget = budget_for_workspace(settings, store=store)
+    try:
+        with MoEngageClient(settings, budget=budget) as client, Warehouse.open(url) as warehouse:
+            return work(client, warehouse)
+    finally:
+        budget.close()
+
+
+def _print(document: dict[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _run_campaigns(args: argparse.Namespace) -> int:
+    from moengage_pipelines.pull.campaigns import ALL_CHANNELS, CatalogueOptions
+    from moengage_pipelines.pull.pipeline import pull_catalogue
+
+    options = CatalogueOptions(
+        channels=tuple(args.channel or ALL_CHANNELS),
+        include_child_campaigns=not args.no_children,
+        include_archive_campaigns=not args.no_archived,
+    )
+    report = _with_client_and_warehouse(
+        args, lambda client, warehouse: pull_catalogue(client, warehouse, options)
+    )
+    _print(report.to_metadata())
+    return 0
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    from moengage_pipelines.pull.pipeline import pull_stats, stats_days
+    from moengage_pipelines.pull.stats import StatsOptions
+
+    if args.start is not None or args.end is not None:
+        if args.start is None or args.end is None:
+            raise ConfigError("--start and --end go together")
+        start, end, lookback = args.start, args.end, args.lookback or 1
+    else:
+        end = args.day or datetime.now(UTC).date() - timedelta(days=1)
+        start, lookback = end, args.lookback or 3
+    try:
+        days = stats_days(end, lookback, start=start)
+        options = StatsOptions(
+            attribution_types=tuple(args.attribution_type or ("CLICK_THROUGH",)),
+            metric_types=tuple(args.metric_type or ("TOTAL",)),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    campaigns = args.campaign_id or args.campaigns
+    report = _with_client_and_warehouse(
+        args,
+        lambda client, warehouse: pull_stats(
+            client, warehouse, days, campaigns=campaigns, options=options
+        ),
+    )
+    summary = report.to_metadata()
+    summary["per_day"] = {
+        day.day.isoformat(): {"rows": day.rows, "requests": day.requests, **day.totals}
+        for day in report.days
+    }
+    _print(summary)
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from moengage_pipelines.pull.pipeline import pull_report
+
+    day = args.day or datetime.now(UTC).date()
+
+    def work(client: Any, warehouse: Any) -> list[Any]:
+        return [pull_report(client, warehouse, name, day) for name in args.report_name]
+
+    outcomes = _with_client_and_warehouse(args, work)
+    for outcome in outcomes:
+        summary = outcome.to_metadata()
+        _print(summary)
+        if not outcome.present:
+            print(f"error: {outcome.message}", file=sys.stderr)
+    return 0 if all(outcome.present for outcome in outcomes) else 1
