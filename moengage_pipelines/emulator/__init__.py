@@ -1,1 +1,30 @@
-"""emulator stage of moengage-pipelines."""
+"""A local MoEngage: the same HTTP API, seen from MoEngage's side, as a test oracle.
+
+Run it in-process (``Emulator(settings).transport()`` for ``httpx``) or on a real socket
+(``serve(emulator)`` or ``moengage-pipelines emulator``). See ``docs/emulator.md``.
+"""
+
+from moengage_pipelines.emulator.core import Call, Emulator
+from moengage_pipelines.emulator.faults import FaultRule, parse_faults
+from moengage_pipelines.emulator.inspection import Inspector
+from moengage_pipelines.emulator.server import EmulatorServer, serve
+from moengage_pipelines.emulator.settings import (
+    DEFAULT_RATE_LIMITS,
+    EmulatorSettings,
+    RateLimit,
+    WorkspaceKeys,
+)
+
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "Call",
+    "Emulator",
+    "EmulatorServer",
+    "EmulatorSettings",
+    "FaultRule",
+    "Inspector",
+    "RateLimit",
+    "WorkspaceKeys",
+    "parse_faults",
+    "serve",
+]

@@ -1,0 +1,230 @@
+"""Campaign report download: ``GET /campaign_reports/rest_api/{APP_ID}/{FILENAME}``.
+
+Not Basic auth: the caller signs the file name, ``Signature: hex(sha256(APP_ID|FILENAME|
+campaign_key))`` in a header (or the legacy ``?Signature=`` query parameter). Checks, in order:
+
+1. no signature → 401 (an empty JSON object);
+2. ``APP_ID`` that is no workspace here (or lives in another data centre than the
+   ``Host: api-{dc}.moengage.com`` names) → 400, attribute ``APP_ID``;
+3. a signature that does not match → 401;
+4. a file name not shaped ``<Report_name>_<YYYYMMDD>.zip``, naming no configured report, or a
+   day on which that report generates no file (or that is still to come) → 400, attribute
+   ``FILENAME``;
+5. a file generated 7 days ago or more (emulator clock) → 400 "older than 7 days".
+
+400s are ``{"error":{"attribute","message","type":"BAD REQUEST","request_id"}}``. A good
+request answers the ZIP (``report_files.build_report``) as ``application/gzip``, the content
+type of the API reference (the bytes are a ZIP, as the ``.zip`` name says).
+
+Report definitions (inspection, no auth): ``GET /_emulator/reports`` lists them with their
+files; ``POST`` adds one (``ReportDefinition.from_dict`` fields); ``DELETE`` removes all; each
+takes ``?workspace=``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from moengage_pipelines.emulator import auth
+from moengage_pipelines.emulator.envelopes import DATA, Envelope
+from moengage_pipelines.emulator.http import ApiError, Response, json_response
+from moengage_pipelines.emulator.report_definitions import (
+    ReportBook,
+    ReportDefinition,
+    parse_filename,
+    reports_from_env,
+    utc_day,
+)
+from moengage_pipelines.emulator.report_files import build_report
+from moengage_pipelines.emulator.routing import Route, Router
+from moengage_pipelines.errors import ConfigError
+
+if TYPE_CHECKING:
+    from moengage_pipelines.emulator.core import Call, Emulator
+
+__all__ = ["REPORT_ENVELOPE", "ReportEnvelope", "register", "report_signature"]
+
+CONTENT_TYPE = "application/gzip"
+
+
+def report_signature(workspace_id: str, filename: str, secret_key: str) -> str:
+    """``hex(sha256(APP_ID + "|" + FILENAME + "|" + SECRET_KEY))`` of UTF-8 text."""
+    return hashlib.sha256(f"{workspace_id}|{filename}|{secret_key}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReportEnvelope(Envelope):
+    """``{"error": {"attribute", "message", "type": "BAD REQUEST", "request_id"}}``; 401 ``{}``.
+
+    The reference documents 401 as an empty body; it is sent as the empty JSON object.
+    """
+
+    name: str = "reports"
+
+    def error(self, status, message, request_id, *, type=None, attribute=None, headers=()):
+        """An error in the report download's shape."""
+        if status == 401:
+            return json_response(401, {}, headers)
+        body = {
+            "error": {
+                "attribute": attribute or "",
+                "message": message,
+                "type": type or ("BAD REQUEST" if status == 400 else "ERROR"),
+                "request_id": request_id,
+            }
+        }
+        return json_response(status, body, headers)
+
+
+REPORT_ENVELOPE = ReportEnvelope()
+
+
+def _bad(call: Call, attribute: str, message: str) -> ApiError:
+    return call.fail(400, message, type="BAD REQUEST", attribute=attribute)
+
+
+def _signature(call: Call) -> str | None:
+    value = call.request.header("signature") or call.request.query.get("Signature")
+    return value.strip().lower() if value and value.strip() else None
+
+
+def download(call: Call) -> Response:
+    """Check the signature, name and age of the file, then answer the ZIP."""
+    signature = _signature(call)
+    if signature is None:
+        raise ApiError(REPORT_ENVELOPE.error(401, "Signature missing", call.request_id))
+    app_id, filename = call.params["app_id"], call.params["filename"]
+    keys = call.settings.workspaces.get(app_id)
+    host_dc = auth.check_host(call.request, call.request_id, call.route)
+    if keys is None or (host_dc is not None and host_dc != keys.dc):
+        raise _bad(call, "APP_ID", f"Invalid App Id: {app_id}")
+    expected = report_signature(app_id, filename, keys.campaign_api_key)
+    if not hmac.compare_digest(signature, expected):
+        raise ApiError(REPORT_ENVELOPE.error(401, "Invalid Signature", call.request_id))
+    parsed = parse_filename(filename)
+    if parsed is None:
+        raise _bad(
+            call,
+            "FILENAME",
+            f"Invalid report file name: {filename}. Expected <Report_name>_<YYYYMMDD>.zip",
+        )
+    stem, day = parsed
+    definition = ReportBook(call.store, call.settings.workspace_id).find(app_id, stem)
+    if definition is None or day > utc_day(call.now) or not definition.generates_on(day):
+        raise _bad(call, "FILENAME", f"No report file found with the name {filename}")
+    report_file = definition.file(day)
+    if report_file.expired(call.now):
+        raise _bad(
+            call,
+            "FILENAME",
+            f"The requested report {filename} is older than 7 days and has expired",
+        )
+    content = build_report(call.store, app_id, definition, report_file)
+    return Response(
+        200,
+        content,
+        [
+            ("content-type", CONTENT_TYPE),
+            ("content-disposition", f'attachment; filename="{filename}"'),
+        ],
+    )
+
+
+# -- definitions (inspection) -------------------------------------------------------------------
+
+
+def _book(call: Call) -> tuple[ReportBook, str]:
+    workspace = call.request.query.get("workspace") or call.settings.workspace_id
+    return ReportBook(call.store, workspace), workspace
+
+
+def _listing(call: Call, definition: ReportDefinition) -> dict[str, Any]:
+    return {
+        **definition.to_dict(),
+        "workspace": definition.workspace,
+        "files": [f.to_dict(call.now) for f in definition.files(call.now)],
+    }
+
+
+def list_reports(call: Call) -> Response:
+    """Definitions of the workspace with their latest files."""
+    book, workspace = _book(call)
+    return call.ok([_listing(call, d) for d in book.definitions(workspace)])
+
+
+def define_report(call: Call) -> Response:
+    """Add (or replace) a definition; answers it with its files (201)."""
+    try:
+        document = orjson.loads(call.request.body or b"null")
+    except orjson.JSONDecodeError:
+        raise ApiError(DATA.malformed_json(call.request_id)) from None
+    book, workspace = _book(call)
+    try:
+        definition = ReportDefinition.from_dict(document)
+    except ConfigError as exc:
+        raise call.fail(400, str(exc), type="InvalidParams", attribute="report") from None
+    if definition.workspace is None:
+        definition = ReportDefinition.from_dict({**definition.to_dict(), "workspace": workspace})
+    if definition.workspace not in call.settings.workspaces:
+        raise call.fail(
+            400,
+            f"unknown workspace {definition.workspace}",
+            type="InvalidParams",
+            attribute="workspace",
+        )
+    return call.ok(_listing(call, book.define(definition)), status=201)
+
+
+def clear_reports(call: Call) -> Response:
+    """Remove every definition of the workspace."""
+    book, workspace = _book(call)
+    return call.ok({"removed": book.clear(workspace)})
+
+
+def register(router: Router, emulator: Emulator) -> None:
+    """Add the download route and the definitions' inspection routes.
+
+    Definitions in ``MOENGAGE_EMULATOR_REPORTS`` are added at start-up.
+
+    Raises:
+        ConfigError: When that variable holds an invalid definition.
+    """
+    ReportBook.install(emulator.store)
+    book = ReportBook(emulator.store, emulator.settings.workspace_id)
+    for definition in reports_from_env():
+        book.define(definition)
+    router.add(
+        Route(
+            "GET",
+            "/campaign_reports/rest_api/{app_id}/{filename}",
+            "campaign_report",
+            download,
+            envelope=REPORT_ENVELOPE,
+            auth=None,
+            appkey="ignored",
+            json_body=False,
+        )
+    )
+    for method, handler in (
+        ("GET", list_reports),
+        ("POST", define_report),
+        ("DELETE", clear_reports),
+    ):
+        router.add(
+            Route(
+                method,
+                "/_emulator/reports",
+                "inspection",
+                handler,
+                envelope=DATA,
+                auth=None,
+                appkey="ignored",
+                json_body=False,
+                counted=False,
+            )
+        )

@@ -1,0 +1,123 @@
+"""What the emulator received, for tests: the Python side of the inspection API.
+
+The same views are served over HTTP under ``/_emulator/`` (see
+``moengage_pipelines.emulator.endpoints.inspection``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moengage_pipelines.emulator.core import Emulator
+
+__all__ = ["Inspector"]
+
+
+class Inspector:
+    """Read (and reset) an emulator's state.
+
+    Every method takes an optional workspace, defaulting to the emulator's main one.
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+
+    def _ws(self, workspace: str | None) -> str:
+        return workspace or self._emulator.settings.workspace_id
+
+    def users(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
+        """Accepted users: ``customer_id`` to merged attributes."""
+        return {
+            cid: user.attributes
+            for cid, user in self._emulator.store.users(self._ws(workspace)).items()
+        }
+
+    def user(self, customer_id: str, workspace: str | None = None) -> dict[str, Any] | None:
+        """One user's full record (MoEngage id, attribute types, platforms, devices), or None."""
+        ws = self._ws(workspace)
+        found = self._emulator.store.find_users(ws, "customer_id", [customer_id]).get(customer_id)
+        if found is None:
+            return None
+        record = found.to_dict()
+        record["devices"] = {
+            device_id: device["attributes"]
+            for device_id, device in self._emulator.store.devices(ws).items()
+            if device["customer_id"] == customer_id
+        }
+        return record
+
+    def events(
+        self,
+        workspace: str | None = None,
+        *,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Accepted events, one per action, in arrival order.
+
+        Each has ``customer_id``, ``action``, ``attributes``, ``platform``, ``time`` (epoch
+        seconds), ``day`` (UTC), ``device_id``, the other action fields as sent, and the
+        ``endpoint`` and ``request_id`` that brought it.
+        """
+        return self._emulator.store.events(
+            self._ws(workspace), customer_id=customer_id, limit=limit, offset=offset
+        )
+
+    def devices(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
+        """Accepted devices: device id to ``{"customer_id", "attributes"}``."""
+        return self._emulator.store.devices(self._ws(workspace))
+
+    def dropped(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Everything answered 200 but not processed.
+
+        Each entry has ``reason``, ``kind`` (element, action, attribute or pair), ``element``,
+        ``index`` in the request, ``customer_id``, ``endpoint`` and ``request_id``.
+        """
+        return self._emulator.store.dropped(self._ws(workspace))
+
+    def merges(self, workspace: str | None = None) -> list[dict[str, str]]:
+        """Applied merges."""
+        return self._emulator.store.merges(self._ws(workspace))
+
+    def deletions(self, workspace: str | None = None) -> list[dict[str, str]]:
+        """Applied deletions."""
+        return self._emulator.store.deletions(self._ws(workspace))
+
+    def summary(self, workspace: str | None = None) -> dict[str, int]:
+        """Row counts: users, events, devices, dropped, merges, deletions."""
+        ws = self._ws(workspace)
+        store = self._emulator.store
+        return {
+            t: store.count(t, ws)
+            for t in ("users", "events", "devices", "dropped", "merges", "deletions")
+        }
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Request counts per endpoint, plus ``total``.
+
+        Each has ``requests``, ``2xx``/``4xx``/``5xx``, single statuses (``400``, ``413``,
+        ``429``...), and ``reset``/``timeout`` for answers lost to faults.
+        """
+        return self._emulator.counters.snapshot()
+
+    def rate_usage(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
+        """Rate-limit usage per pool window (see ``RateLimiter.usage``)."""
+        return self._emulator.limiter.usage(workspace)
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Active fault rules with how often each matched and fired."""
+        return self._emulator.faults.describe()
+
+    def campaigns(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """The workspace's seeded campaign catalogue (parents and children)."""
+        from moengage_pipelines.emulator.campaign_catalog import catalogue
+
+        return [campaign.to_dict() for campaign in catalogue(self._ws(workspace))]
+
+    def reset(self) -> None:
+        """Forget all received data, counters and rate usage (fault rules stay)."""
+        self._emulator.store.clear()
+        self._emulator.counters.reset()
+        self._emulator.limiter.reset()
