@@ -38,22 +38,36 @@ STATS_ASSET = "moengage_reports/campaign_stats"
 IN_PROCESS = json.dumps({"execution": {"config": {"in_process": {}}}})
 
 
-def _materializations(home: Path, since: float) -> dict[str, dict[str, Any]]:
-    """Metadata of the assets materialized after ``since``, read from the Dagster instance."""
+def _latest_run(home: Path, since: float) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Materialization metadata and check results of the demo's run, from the instance."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(home)
-    found: dict[str, dict[str, Any]] = {}
+    metadata: dict[str, dict[str, Any]] = {}
+    checks: list[str] = []
     with dg.DagsterInstance.get() as instance:
-        for key in (*PUSHED_ASSETS, STATS_ASSET):
-            event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(key))
-            if event is None or event.asset_materialization is None or event.timestamp < since:
+        runs = instance.get_runs(limit=1)
+        if not runs or runs[0].job_name != "nightly_moengage_sync":
+            return metadata, checks
+        for entry in instance.all_logs(runs[0].run_id):
+            event = entry.dagster_event
+            if event is None or entry.timestamp < since:
                 continue
-            found[key] = {
-                name: getattr(value, "value", value)
-                for name, value in event.asset_materialization.metadata.items()
-            }
-    return found
+            if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = event.step_materialization_data.materialization
+                metadata[materialization.asset_key.to_user_string()] = {
+                    name: getattr(value, "value", value)
+                    for name, value in materialization.metadata.items()
+                }
+            elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluation = event.event_specific_data
+                verdict = "passed" if evaluation.passed else evaluation.severity.value.lower()
+                checks.append(
+                    f"{verdict:<7} {evaluation.asset_key.to_user_string()}: "
+                    f"{evaluation.check_name}"
+                    + (f" ({evaluation.description})" if evaluation.description else "")
+                )
+    return metadata, sorted(checks)
 
 
 def _emulator_summary(emulator_url: str) -> dict[str, int]:
@@ -74,7 +88,14 @@ def _dead_letters(results: Path, day: str) -> list[tuple[str, str, int]]:
 
 
 def _print_summary(
-    day: str, ok: bool, elapsed: float, log: Path, reported: dict, received: dict, letters: list
+    day: str,
+    ok: bool,
+    elapsed: float,
+    log: Path,
+    reported: dict,
+    checks: list[str],
+    received: dict,
+    letters: list,
 ) -> None:
     print(f"\nnightly sync of {day}: {'succeeded' if ok else 'FAILED'} in {elapsed:.1f} s")
     print(f"  {'asset':<17}{'read':>6}{'sent':>7}{'rejected':>10}{'bodies':>8}{'bytes':>9}")
@@ -87,6 +108,8 @@ def _print_summary(
         )
     for sync_name, rule, count in letters:
         print(f"  dead letter      {sync_name}: {count} × {rule}")
+    for check in checks:
+        print(f"  check            {check}")
     stats = reported.get(STATS_ASSET, {})
     print(f"  campaign stats   {stats.get('dagster/row_count', '-')} rows pulled back")
     print(
@@ -126,11 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         received = _emulator_summary(url)
     elapsed = time.time() - started
 
-    reported = _materializations(home, since=started)
+    reported, checks = _latest_run(home, since=started)
     ok = run.returncode == 0 and all(key in reported for key in (*PUSHED_ASSETS, STATS_ASSET))
     if not ok:
         print(log.read_text()[-4000:], file=sys.stderr)
-    _print_summary(args.day, ok, elapsed, log, reported, received, _dead_letters(results, args.day))
+    letters = _dead_letters(results, args.day)
+    _print_summary(args.day, ok, elapsed, log, reported, checks, received, letters)
     return 0 if ok else 1
 
 

@@ -102,6 +102,10 @@ def run_component_push(
         asset_key=spec.key,
         passed=reject_rate <= component.max_reject_rate,
         severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{rejected} of {rows_read} rows rejected ({reject_rate:.1%}); "
+            f"threshold {component.max_reject_rate:.1%}; see {DeadLetterWriter.DEFAULT_TABLE}"
+        ),
         metadata={
             "rows_rejected": rejected,
             "reject_rate": round(reject_rate, 6),

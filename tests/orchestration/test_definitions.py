@@ -86,3 +86,14 @@ def test_secrets_are_bound_to_environment_variables(definitions: dg.Definitions)
     assert isinstance(resource.data_api_key, dg.EnvVar) or "MOENGAGE_DATA_API_KEY" in repr(
         resource.data_api_key
     )
+
+
+def test_readme_lineage_picture_matches_the_definitions(definitions: dg.Definitions) -> None:
+    from pathlib import Path
+
+    from dagster_project.lineage import render_mermaid
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"```mermaid\n{render_mermaid(definitions)}\n```" in readme, (
+        "README lineage is stale: regenerate it with `python -m dagster_project.lineage`"
+    )

@@ -289,7 +289,8 @@ def campaign_report_files(
         check_name=REPORT_PRESENT_CHECK,
         asset_key=REPORT_FILES_KEY,
         passed=bool(names) and not missing,
-        severity=dg.AssetCheckSeverity.ERROR,
+        # Unconfigured is a nudge, not an outage; a configured file that is missing is an error.
+        severity=dg.AssetCheckSeverity.ERROR if names else dg.AssetCheckSeverity.WARN,
         description=problem or None,
         metadata={
             "missing": [o.filename for o in missing if o.status == "missing"],
