@@ -1,0 +1,158 @@
+"""``PushReport``: what one push read, rejected, packed and sent."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["PushReport"]
+
+
+@dataclass
+class PushReport:
+    """Counters of one push (one sync, one partition).
+
+    Attributes:
+        sync_name: Name of the push (e.g. the Dagster asset key).
+        entity: ``users``, ``events`` or ``catalog``.
+        partition: Partition key, if any.
+        dry_run: True when nothing was sent.
+        rows_read: Rows read from the source.
+        rows_valid: Rows that passed validation and were packed.
+        rows_rejected: Rows turned into dead letters before sending.
+        rejected_by_rule: Rejected rows per rule.
+        users_sent, events_sent, items_sent: Elements MoEngage accepted (in a dry run: packed).
+        items_updated: Catalog items updated because they already existed.
+        items_deleted: Catalog items deleted by mirror mode.
+        items_invalid: Catalog items MoEngage reported invalid (also dead letters).
+        bodies: Request bodies sent (in a dry run: packed).
+        bytes_sent: Their bytes.
+        max_body_bytes: The body size limit used.
+        largest_body_bytes: The largest body produced.
+        retries: Requests repeated after a 429, 5xx or transport failure.
+        http_429: 429 answers received.
+        splits: Bodies split after a 413 or to fit a rate window.
+        failed_bodies: Bodies MoEngage did not accept.
+        failed_rows: Rows in those bodies.
+        budget_wait_seconds: Time spent waiting for the shared rate budget.
+        duration_seconds: Wall-clock time of the push.
+    """
+
+    sync_name: str
+    entity: str
+    partition: str | None = None
+    dry_run: bool = False
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    rejected_by_rule: Counter[str] = field(default_factory=Counter)
+    users_sent: int = 0
+    events_sent: int = 0
+    items_sent: int = 0
+    items_updated: int = 0
+    items_deleted: int = 0
+    items_invalid: int = 0
+    bodies: int = 0
+    bytes_sent: int = 0
+    max_body_bytes: int = 0
+    largest_body_bytes: int = 0
+    retries: int = 0
+    http_429: int = 0
+    splits: int = 0
+    failed_bodies: int = 0
+    failed_rows: int = 0
+    budget_wait_seconds: float = 0.0
+    duration_seconds: float = 0.0
+
+    def reject(self, rule: str, count: int = 1) -> None:
+        """Count rejected rows under a rule."""
+        self.rows_rejected += count
+        self.rejected_by_rule[rule] += count
+
+    @property
+    def ideal_bodies(self) -> int:
+        """The fewest bodies the bytes sent could fit in: ``ceil(bytes_sent / max_body_bytes)``."""
+        if not self.max_body_bytes:
+            return 0
+        return math.ceil(self.bytes_sent / self.max_body_bytes)
+
+    @property
+    def fill_ratio(self) -> float:
+        """Average body size as a share of the limit (1.0 = every body full)."""
+        if not self.bodies or not self.max_body_bytes:
+            return 0.0
+        return self.bytes_sent / (self.bodies * self.max_body_bytes)
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows read per second of wall-clock time."""
+        return self.rows_read / self.duration_seconds if self.duration_seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every packed body was accepted."""
+        return self.failed_bodies == 0
+
+    def to_metadata(self) -> dict[str, Any]:
+        """A flat dict of plain values (str, int, float, bool), e.g. for Dagster metadata.
+
+        Rejections per rule appear as ``rejected_<rule>`` keys.
+        """
+        metadata: dict[str, Any] = {
+            "sync_name": self.sync_name,
+            "entity": self.entity,
+            "partition": self.partition or "",
+            "dry_run": self.dry_run,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_rejected": self.rows_rejected,
+            "users_sent": self.users_sent,
+            "events_sent": self.events_sent,
+            "items_sent": self.items_sent,
+            "items_updated": self.items_updated,
+            "items_deleted": self.items_deleted,
+            "items_invalid": self.items_invalid,
+            "bodies": self.bodies,
+            "bytes_sent": self.bytes_sent,
+            "max_body_bytes": self.max_body_bytes,
+            "largest_body_bytes": self.largest_body_bytes,
+            "ideal_bodies": self.ideal_bodies,
+            "fill_ratio": round(self.fill_ratio, 4),
+            "retries": self.retries,
+            "http_429": self.http_429,
+            "splits": self.splits,
+            "failed_bodies": self.failed_bodies,
+            "failed_rows": self.failed_rows,
+            "budget_wait_seconds": round(self.budget_wait_seconds, 3),
+            "duration_seconds": round(self.duration_seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+        }
+        for rule, count in sorted(self.rejected_by_rule.items()):
+            metadata[f"rejected_{rule}"] = count
+        return metadata
+
+    def summary(self) -> str:
+        """One line for logs and the command line."""
+        sent = {"users": self.users_sent, "events": self.events_sent, "catalog": self.items_sent}
+        verb = "packed" if self.dry_run else "sent"
+        parts = [
+            f"{self.rows_read:,} rows read",
+            f"{self.rows_valid:,} valid",
+            f"{self.rows_rejected:,} rejected",
+            f"{sent.get(self.entity, 0):,} {self.entity} {verb}",
+            f"{self.bodies:,} bodies ({self.ideal_bodies:,} ideal)",
+            f"{self.bytes_sent:,} bytes",
+        ]
+        if self.rejected_by_rule:
+            rules = ", ".join(f"{rule}={count}" for rule, count in self.rejected_by_rule.items())
+            parts.append(f"rejects: {rules}")
+        if self.failed_bodies:
+            parts.append(f"{self.failed_bodies} bodies failed ({self.failed_rows} rows)")
+        if self.items_updated or self.items_deleted:
+            parts.append(f"{self.items_updated} updated, {self.items_deleted} deleted")
+        if self.http_429 or self.retries:
+            parts.append(f"{self.retries} retries, {self.http_429} x 429")
+        parts.append(f"{self.duration_seconds:.1f}s")
+        return "; ".join(parts)

@@ -1,0 +1,52 @@
+"""Fixtures for push tests: Parquet sources, a DuckDB dead-letter table, emulator clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from moengage_pipelines.push.dead_letters import DeadLetterWriter
+from moengage_pipelines.sources import ParquetSource
+from moengage_pipelines.warehouse import Warehouse
+
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def parquet_source(tmp_path: Path) -> Callable[..., ParquetSource]:
+    """``parquet_source(table_or_dict, time_column=None)``: a ParquetSource on a real file."""
+    counter = iter(range(1_000))
+
+    def build(data: pa.Table | dict, time_column: str | None = None) -> ParquetSource:
+        table = data if isinstance(data, pa.Table) else pa.table(data)
+        path = tmp_path / f"source-{next(counter)}.parquet"
+        pq.write_table(table, path)
+        return ParquetSource(path, time_column=time_column)
+
+    return build
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Iterator[Warehouse]:
+    """A DuckDB warehouse file receiving dead letters and catalog state."""
+    with Warehouse.open(f"duckdb:///{tmp_path / 'results.duckdb'}") as warehouse:
+        yield warehouse
+
+
+@pytest.fixture
+def dead_letters(results: Warehouse) -> DeadLetterWriter:
+    return DeadLetterWriter(results)
+
+
+@pytest.fixture
+def client(emulator, emulator_settings):
+    """A real MoEngageClient talking to the in-process emulator."""
+    from moengage_pipelines.api.client import MoEngageClient
+
+    with MoEngageClient(emulator_settings, transport=emulator.transport()) as instance:
+        yield instance
