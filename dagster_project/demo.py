@@ -31,7 +31,7 @@ from dagster_project.local_instance import (
 from sample_data.build import build
 from sample_data.generate import DEMO_DAY
 
-PUSHED_ASSETS = ("moengage/users", "moengage/events")
+PUSHED_ASSETS = ("moengage/users", "moengage/events", "moengage/catalog_items")
 STATS_ASSET = "moengage_reports/campaign_stats"
 # The demo's steps are small: one process spares Dagster's per-step process start-up, which
 # would dominate the run time. Production runs keep the default multiprocess executor.
@@ -98,26 +98,26 @@ def _print_summary(
     letters: list,
 ) -> None:
     print(f"\nnightly sync of {day}: {'succeeded' if ok else 'FAILED'} in {elapsed:.1f} s")
-    print(f"  {'asset':<17}{'read':>6}{'sent':>7}{'rejected':>10}{'bodies':>8}{'bytes':>9}")
+    print(f"  {'asset':<23}{'read':>6}{'sent':>7}{'rejected':>10}{'bodies':>8}{'bytes':>9}")
     for key in PUSHED_ASSETS:
         m = reported.get(key, {})
         print(
-            f"  {key:<17}{m.get('rows_read', '-')!s:>6}{m.get('rows_valid', '-')!s:>7}"
+            f"  {key:<23}{m.get('rows_read', '-')!s:>6}{m.get('rows_valid', '-')!s:>7}"
             f"{m.get('rows_rejected', '-')!s:>10}{m.get('bodies', '-')!s:>8}"
             f"{m.get('bytes_sent', '-')!s:>9}"
         )
     for sync_name, rule, count in letters:
-        print(f"  dead letter      {sync_name}: {count} × {rule}")
+        print(f"  dead letter            {sync_name}: {count} × {rule}")
     for check in checks:
-        print(f"  check            {check}")
+        print(f"  check                  {check}")
     stats = reported.get(STATS_ASSET, {})
-    print(f"  campaign stats   {stats.get('dagster/row_count', '-')} rows pulled back")
+    print(f"  campaign stats         {stats.get('dagster/row_count', '-')} rows pulled back")
     print(
-        f"  emulator         accepted {received.get('events', 0)} events and "
+        f"  emulator               accepted {received.get('events', 0)} events and "
         f"{received.get('users', 0)} user profiles; dropped silently: {received.get('dropped', 0)}"
     )
-    print(f"  run log          {log}")
-    print("  browse the run:  make dev")
+    print(f"  run log                {log}")
+    print("  browse the run:        make dev")
 
 
 def main(argv: list[str] | None = None) -> int:

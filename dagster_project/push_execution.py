@@ -52,7 +52,9 @@ def source_columns_report(
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWindow | None]]:
-    if not context.has_partition_key:
+    # An unpartitioned push (a catalog) inside a partitioned run still sees the run's partition
+    # tag, so ask the asset, not the run.
+    if context.assets_def.partitions_def is None or not context.has_partition_key:
         return [(None, None)]
     windows = []
     for key in context.partition_keys:
