@@ -29,13 +29,18 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed ## Create .venv with the locked dependencies
 
+# The local Dagster instance: pools, run limits, telemetry off.
+$(DAGSTER_HOME)/dagster.yaml: dagster_project/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
 lint: install ## ruff over the whole repo
 	$(BIN)/ruff check .
 
-check: install ## dg check defs: load every Dagster definition
+check: install $(DAGSTER_HOME)/dagster.yaml ## dg check defs: load every Dagster definition
 	$(BIN)/dg check defs
 
-test: install ## pytest, dg check defs and ruff
+test: install $(DAGSTER_HOME)/dagster.yaml ## pytest, dg check defs and ruff
 	$(BIN)/pytest -n 2 --dist loadgroup
 	$(BIN)/dg check defs
 	$(BIN)/ruff check .

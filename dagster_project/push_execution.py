@@ -54,8 +54,10 @@ def source_columns_report(
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWindow | None]]:
     # An unpartitioned push (a catalog) inside a partitioned run still sees the run's partition
     # tag, so ask the asset, not the run.
-    if context.assets_def.partitions_def is None or not context.has_partition_key:
+    if context.assets_def.partitions_def is None:
         return [(None, None)]
+    # A backfill run carries a partition range (``has_partition_key`` is False then), so
+    # iterate the run's keys: each day keeps its own window and dead letters.
     windows = []
     for key in context.partition_keys:
         window = DAILY.time_window_for_partition_key(key)

@@ -125,3 +125,17 @@ def test_campaign_stats_reach_the_results_warehouse(nightly_run) -> None:
             "SELECT count(*) FROM moengage_campaign_stats WHERE date = ?", [DAY]
         ).fetchone()[0]
     assert rows > 0
+
+
+def test_no_key_appears_in_the_run_logs_or_metadata(nightly_run) -> None:
+    result, deployment = nightly_run
+    settings = deployment.emulator.settings
+    secrets = (settings.data_api_key, settings.campaign_api_key)
+    texts = []
+    for event in result.all_events:
+        texts.append(event.message or "")
+        texts.append(repr(event.event_specific_data))
+    joined = "\n".join(texts)
+    assert "moengage/events" in joined  # the events really were captured
+    for secret in secrets:
+        assert secret not in joined
