@@ -67,13 +67,18 @@ class MoEngageResource(dg.ConfigurableResource):
     def get_client(self) -> Iterator[object]:
         """Yield a ``MoEngageClient`` sharing the workspace's rate budget; closed on exit."""
         from moengage_pipelines.api.client import MoEngageClient
-        from moengage_pipelines.api.ratebudget import budget_for_workspace
+        from moengage_pipelines.api.ratebudget import BUDGET_STORE_VARIABLE, budget_for_workspace
 
         settings = self.settings()
-        store = self.rate_budget_store or os.environ.get("MOENGAGE_RATE_BUDGET_STORE") or "file"
+        store = self.rate_budget_store or os.environ.get(BUDGET_STORE_VARIABLE) or "file"
         budget = budget_for_workspace(settings, store=store)
-        with MoEngageClient(settings, budget=budget, max_connections=self.concurrency) as client:
-            yield client
+        try:
+            with MoEngageClient(
+                settings, budget=budget, max_connections=self.concurrency
+            ) as client:
+                yield client
+        finally:
+            budget.close()
 
 
 class WarehouseResource(dg.ConfigurableResource):

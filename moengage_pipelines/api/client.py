@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -30,6 +31,7 @@ import orjson
 from moengage_pipelines.api.envelopes import body_reports_failure, error_message, parse_json
 from moengage_pipelines.api.exceptions import MoEngageConnectionError
 from moengage_pipelines.api.ratebudget import (
+    BUDGET_STORE_VARIABLE,
     CAMPAIGN_STATS,
     CAMPAIGNS,
     CATALOG,
@@ -37,7 +39,7 @@ from moengage_pipelines.api.ratebudget import (
     TRANSITION_USERS,
     MemoryBudgetStore,
     RateBudget,
-    SQLiteBudgetStore,
+    budget_for_workspace,
     namespace_for,
 )
 from moengage_pipelines.api.retries import (
@@ -105,8 +107,9 @@ class MoEngageClient:
         settings: Workspace id, keys and data centre (or base URL).
         transport: An ``httpx`` transport to use instead of the network, e.g. the emulator's
             in-process ``emulator.transport()``.
-        budget: The shared rate budget. Defaults to the machine-wide SQLite budget of this
-            workspace, or to an in-process budget when ``transport`` is given (an in-process
+        budget: The shared rate budget. Defaults to this workspace's budget in the store named
+            by ``MOENGAGE_RATE_BUDGET_STORE`` (``file``, the machine-wide SQLite file, when
+            unset), or to an in-process budget when ``transport`` is given (an in-process
             transport cannot be shared by other processes). Use ``RateBudget.unlimited()`` to
             turn pacing off.
         retry: Retry settings (a :class:`RetryConfig` or a :class:`RetryPolicy`).
@@ -127,9 +130,11 @@ class MoEngageClient:
         self.settings = settings
         namespace = namespace_for(settings)
         self._owns_budget = budget is None
-        if budget is None:
-            store = MemoryBudgetStore() if transport is not None else SQLiteBudgetStore()
-            budget = RateBudget(store, namespace=namespace)
+        if budget is None and transport is not None:
+            budget = RateBudget(MemoryBudgetStore(), namespace=namespace)
+        elif budget is None:
+            store = os.environ.get(BUDGET_STORE_VARIABLE) or "file"
+            budget = budget_for_workspace(settings, store=store)
         self.budget = budget
         if retry is None:
             retry = RetryConfig(time_scale=budget.time_scale)

@@ -132,21 +132,15 @@ def _warehouse_url(args: argparse.Namespace) -> str:
 
 def _with_client_and_warehouse(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> Any:
     from moengage_pipelines.api.client import MoEngageClient
-    from moengage_pipelines.api.ratebudget import budget_for_workspace
     from moengage_pipelines.warehouse import Warehouse
 
     settings = MoEngageSettings.from_env()
     settings.key("campaign")  # fail before any request when the key is missing
     url = _warehouse_url(args)
-    # The same budget (store and namespace) the Dagster resource uses, so a CLI pull and a
-    # scheduled run never exceed the workspace's limits together.
-    store = os.environ.get("MOENGAGE_RATE_BUDGET_STORE") or "file"
-    budget = budget_for_workspace(settings, store=store)
-    try:
-        with MoEngageClient(settings, budget=budget) as client, Warehouse.open(url) as warehouse:
-            return work(client, warehouse)
-    finally:
-        budget.close()
+    # The client's default budget is the one the Dagster resource uses (same store and
+    # namespace), so a CLI pull and a scheduled run never exceed the workspace's limits together.
+    with MoEngageClient(settings) as client, Warehouse.open(url) as warehouse:
+        return work(client, warehouse)
 
 
 def _print(document: dict[str, Any]) -> None:

@@ -8,7 +8,11 @@
 """
 
 from moengage_pipelines.api.ratebudget.budget import RateBudget
-from moengage_pipelines.api.ratebudget.factory import budget_for_workspace, namespace_for
+from moengage_pipelines.api.ratebudget.factory import (
+    BUDGET_STORE_VARIABLE,
+    budget_for_workspace,
+    namespace_for,
+)
 from moengage_pipelines.api.ratebudget.memory import MemoryBudgetStore
 from moengage_pipelines.api.ratebudget.redis import RedisBudgetStore
 from moengage_pipelines.api.ratebudget.sqlite import SQLiteBudgetStore, default_budget_path
@@ -25,6 +29,7 @@ from moengage_pipelines.api.ratebudget.windows import (
 )
 
 __all__ = [
+    "BUDGET_STORE_VARIABLE",
     "CAMPAIGNS",
     "CAMPAIGN_STATS",
     "CATALOG",

@@ -99,8 +99,10 @@ class RateBudget:
 
             store = RedisBudgetStore(url)
         else:
+            # Show a URL only by its scheme: the rest may hold a password.
+            shown = f"{parsed.scheme}://..." if "://" in url else url
             raise ValueError(
-                f"unknown rate budget store {parsed.scheme!r}; use memory://, sqlite:///path "
+                f"unknown rate budget store {shown!r}; use file, memory, sqlite:///path "
                 "or redis://host:port/db"
             )
         return cls(store, **options)  # type: ignore[arg-type]

@@ -8,7 +8,10 @@ from moengage_pipelines.api.ratebudget.sqlite import SQLiteBudgetStore
 from moengage_pipelines.api.ratebudget.windows import BudgetLimits
 from moengage_pipelines.config import MoEngageSettings
 
-__all__ = ["budget_for_workspace", "namespace_for"]
+__all__ = ["BUDGET_STORE_VARIABLE", "budget_for_workspace", "namespace_for"]
+
+# Names the store every client, CLI command and Dagster step of a deployment shares.
+BUDGET_STORE_VARIABLE = "MOENGAGE_RATE_BUDGET_STORE"
 
 
 def namespace_for(workspace: str | MoEngageSettings) -> str:
