@@ -14,6 +14,7 @@ from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.mapping import load_mapping
 from moengage_pipelines.push.pipeline import PushOptions, run_push
 from moengage_pipelines.push.report import PushReport
+from moengage_pipelines.push.state import PushLedger
 from moengage_pipelines.sources import Source, TimeWindow, open_source
 from moengage_pipelines.warehouse import Warehouse
 
@@ -30,6 +31,7 @@ def component_source(component: MoEngagePushComponent, warehouse_url: str) -> So
         table=component.source.table,
         sql=component.source.sql,
         time_column=component.source.time_column,
+        order_by=component.source.order_by,
     )
 
 
@@ -71,16 +73,26 @@ def run_component_push(
     moengage: MoEngageResource,
     warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Push each partition of the run in turn, then yield metadata and the reject check."""
+    """Push each partition of the run in turn, then yield metadata and the reject check.
+
+    Raises:
+        dagster.Failure: When MoEngage did not accept some bodies (after every partition was
+            tried); a retry sends only those, the push ledger skipping what was accepted.
+    """
     from dagster_project.components.moengage_push import REJECTS_CHECK
 
     spec = component.get_asset_spec()
     mapping = load_mapping(component.mapping)
     sync_name = spec.key.to_user_string()
-    options = PushOptions(max_body_bytes=moengage.max_body_bytes, concurrency=moengage.concurrency)
+    options = PushOptions(
+        max_body_bytes=moengage.max_body_bytes,
+        concurrency=moengage.concurrency,
+        resend=component.resend,
+    )
     reports: list[PushReport] = []
     with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
         dead_letters = DeadLetterWriter(results)
+        ledger = PushLedger(results, run_id=context.run.run_id)
         for partition, window in _windows(context):
             source = component_source(component, warehouse.url)
             report = run_push(
@@ -92,11 +104,23 @@ def run_component_push(
                 window=window,
                 dead_letters=dead_letters,
                 options=options,
+                ledger=ledger,
             )
             context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
             reports.append(report)
 
     metadata = push_metadata(reports)
+    failed = sum(report.failed_bodies for report in reports)
+    if failed:
+        raise dg.Failure(
+            description=(
+                f"MoEngage did not accept {failed} bodies ({metadata['failed_rows']} rows) of "
+                f"{sync_name}; see {DeadLetterWriter.DEFAULT_TABLE}. A retry sends only those: "
+                f"bodies accepted are in {PushLedger.DEFAULT_TABLE}."
+            ),
+            metadata=metadata,
+            allow_retries=True,
+        )
     yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     rows_read = sum(report.rows_read for report in reports)
     rejected = sum(report.rows_rejected for report in reports)
@@ -105,7 +129,7 @@ def run_component_push(
         check_name=REJECTS_CHECK,
         asset_key=spec.key,
         passed=reject_rate <= component.max_reject_rate,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity[component.reject_check_severity],
         description=(
             f"{rejected} of {rows_read} rows rejected ({reject_rate:.1%}); "
             f"threshold {component.max_reject_rate:.1%}; see {DeadLetterWriter.DEFAULT_TABLE}"

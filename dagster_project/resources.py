@@ -21,11 +21,13 @@ class MoEngageResource(dg.ConfigurableResource):
     """
 
     workspace_id: str = Field(description="MoEngage workspace id (MOENGAGE_WORKSPACE_ID).")
+    # repr=False: a key passed as a literal (tests, notebooks) must not show in reprs or logs.
     data_api_key: str = Field(
-        description="Data API key (MOENGAGE_DATA_API_KEY); bind with EnvVar."
+        description="Data API key (MOENGAGE_DATA_API_KEY); bind with EnvVar.", repr=False
     )
     campaign_api_key: str = Field(
-        description="Campaign, catalog, stats and report key (MOENGAGE_CAMPAIGN_API_KEY)."
+        description="Campaign, catalog, stats and report key (MOENGAGE_CAMPAIGN_API_KEY).",
+        repr=False,
     )
     dc: str | None = Field(
         default=None,
@@ -89,10 +91,12 @@ class WarehouseResource(dg.ConfigurableResource):
     a separate results file lets parallel steps read the source while others write results.
     """
 
-    url: str = Field(description="Source warehouse URL (MOENGAGE_WAREHOUSE_URL).")
+    # repr=False: a Postgres URL can carry a password.
+    url: str = Field(description="Source warehouse URL (MOENGAGE_WAREHOUSE_URL).", repr=False)
     results_url: str | None = Field(
         default=None,
         description="Where dead letters and pulled tables go (MOENGAGE_RESULTS_URL); default url.",
+        repr=False,
     )
 
     def output_url(self) -> str:

@@ -7,6 +7,15 @@ import pytest
 from tests.services import require_postgres, require_redis
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_rate_budget(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the machine-wide rate-budget file of tests out of the user's cache directory."""
+    path = tmp_path_factory.mktemp("rate-budget") / "rate-budget.sqlite"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOENGAGE_RATE_BUDGET_PATH", str(path))
+        yield path
+
+
 @pytest.fixture
 def postgres_dsn() -> str:
     """DSN of the machine's PostgreSQL ``test`` database (fails in CI if it is down)."""

@@ -2,12 +2,14 @@
 
 The component only wires Dagster to the library: it reads the source named in YAML, calls
 ``moengage_pipelines.push.pipeline.run_push`` once per daily partition in the run, and turns the
-``PushReport`` into metadata and an asset check.
+``PushReport`` into metadata and an asset check. Every body sent is recorded in the push ledger
+of the results warehouse, so a retried or re-run partition sends only what MoEngage has not
+accepted yet: that is what makes the asset's retry policy safe for events.
 """
 
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field, model_validator
@@ -35,12 +37,21 @@ class SourceModel(dg.Model):
         default=None,
         description="Timestamp column that assigns rows to daily partitions (UTC, end exclusive).",
     )
+    order_by: list[str] | None = Field(
+        default=None,
+        description=(
+            "Columns (a unique key) to read table or sql rows in, so that a re-run packs the same "
+            "bodies and the push ledger skips those sent; Parquet is read in file order."
+        ),
+    )
 
     @model_validator(mode="after")
     def _exactly_one_origin(self) -> "SourceModel":
         given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
+        if self.parquet and self.order_by:
+            raise ValueError("order_by is for table or sql sources; Parquet is read in file order")
         return self
 
 
@@ -68,6 +79,33 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         le=1.0,
         description="Share of rows that may be rejected before the asset check fails.",
     )
+    reject_check_severity: Literal["WARN", "ERROR"] = Field(
+        default="WARN",
+        description=(
+            "Severity of a failed reject-rate check. Rejected rows are already safe in the "
+            "dead-letter table, so the default only warns; ERROR makes it block downstream "
+            "assets where a data contract demands it."
+        ),
+    )
+    resend: Literal["never", "ambiguous", "always"] | None = Field(
+        default=None,
+        description=(
+            "Bodies MoEngage may already have applied (answer lost): 'never' does not resend "
+            "them (at most once; unset means this for events), 'ambiguous' does (at least "
+            "once; unset means this for users and catalog items), 'always' resends every "
+            "body, sent ones too."
+        ),
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of a failed push step; the ledger makes them send only what is left.",
+    )
+    retry_delay_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Wait before the first retry; doubles for each next one, with jitter.",
+    )
 
     @model_validator(mode="after")
     def _mapping_is_valid(self) -> "MoEngagePushComponent":
@@ -93,11 +131,19 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             # the year, and each day inside keeps its own window and dead letters.
             backfill_policy=dg.BackfillPolicy.multi_run(7) if partitioned else None,
             pool=self.pool,
+            # Safe to retry: the push ledger skips the bodies MoEngage already accepted.
+            retry_policy=dg.RetryPolicy(
+                max_retries=self.max_retries,
+                delay=self.retry_delay_seconds,
+                backoff=dg.Backoff.EXPONENTIAL,
+                jitter=dg.Jitter.PLUS_MINUS,
+            ),
             check_specs=[
                 dg.AssetCheckSpec(
                     REJECTS_CHECK,
                     asset=spec.key,
                     description="Rejected (dead-lettered) rows stay under max_reject_rate.",
+                    blocking=self.reject_check_severity == "ERROR",
                 )
             ],
         )

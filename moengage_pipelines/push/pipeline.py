@@ -22,10 +22,12 @@ from moengage_pipelines.push.mapping import CatalogMapping, EventMapping, UserMa
 from moengage_pipelines.push.packing import BodyPacker, transition_packer
 from moengage_pipelines.push.report import PushReport
 from moengage_pipelines.push.serialization import ElementSerializer
+from moengage_pipelines.push.state import RESEND_POLICIES, ResendPolicy, track_push
 from moengage_pipelines.push.stream import DeadLetterBuffer, DeadLetterSink, validated_elements
 
 if TYPE_CHECKING:
     from moengage_pipelines.push.delivery import DeliveryResult
+    from moengage_pipelines.push.state import PushLedger
     from moengage_pipelines.sources.base import Source, TimeWindow
 
 __all__ = ["PushOptions", "RowsRejectedError", "run_push"]
@@ -49,6 +51,10 @@ class PushOptions:
         now: The present, for the future-event rule (defaults to the current time).
         on_progress: Called with the running report after each batch and each sent body.
         threads: Threads for serialization (default: every core).
+        resend: With a push ledger, what to do with bodies MoEngage may already have applied:
+            ``never`` (events' default: at most once), ``ambiguous`` (users' and catalogs'
+            default: resend them) or ``always`` (resend every body, sent ones too). See
+            ``moengage_pipelines.push.state``.
     """
 
     max_body_bytes: int = TRANSITION_MAX_BYTES
@@ -61,8 +67,13 @@ class PushOptions:
     now: datetime | None = None
     on_progress: Callable[[PushReport], None] | None = None
     threads: int | None = None
+    resend: ResendPolicy | None = None
 
     def __post_init__(self) -> None:
+        if self.resend is not None and self.resend not in RESEND_POLICIES:
+            raise ValueError(
+                f"resend must be one of {', '.join(RESEND_POLICIES)}, got {self.resend!r}"
+            )
         if self.max_body_bytes < 100:
             raise ValueError(f"max_body_bytes must be at least 100, got {self.max_body_bytes}")
         if self.batch_rows < 1:
@@ -98,6 +109,7 @@ def run_push(
     dead_letters: DeadLetterSink | None = None,
     options: PushOptions | None = None,
     catalog_state: Any = None,
+    ledger: PushLedger | None = None,
 ) -> PushReport:
     """Push a source to MoEngage with a mapping.
 
@@ -113,6 +125,9 @@ def run_push(
         catalog_state: For catalog pushes, a ``CatalogState`` remembering catalog ids and
             pushed item ids (needed for mirror mode). Defaults to tables in the warehouse
             the dead letters go to, when there is one.
+        ledger: A ``PushLedger`` recording every body sent, so that a re-run of the partition
+            skips what MoEngage already accepted (see ``options.resend``). Dry runs read it
+            but never write to it.
 
     Returns:
         The report (also when bodies failed: see ``report.failed_bodies``).
@@ -136,14 +151,20 @@ def run_push(
         if catalog_state is None and results is not None:
             # MoEngage cannot look a catalog up by name: its id must be remembered somewhere.
             catalog_state = WarehouseCatalogState(results)
-        report = run_catalog_push(
-            source, mapping, client, sync_name=sync_name, partition=partition, window=window,
-            dead_letters=dead_letters, options=options, state=catalog_state,
-        )
+        with track_push(
+            ledger, sync_name=sync_name, partition=partition, entity="catalog",
+            resend=options.resend, client=client, dead_letters=dead_letters,
+            dry_run=options.dry_run,
+        ) as tracked:
+            report = run_catalog_push(
+                source, mapping, tracked.client, sync_name=sync_name, partition=partition,
+                window=window, dead_letters=dead_letters, options=options, state=catalog_state,
+            )
+            tracked.apply(report)
     else:
         report = _run_transition_push(
             source, mapping, client, sync_name=sync_name, partition=partition, window=window,
-            dead_letters=dead_letters, options=options,
+            dead_letters=dead_letters, options=options, ledger=ledger,
         )
     if options.fail_on_rejects and report.rows_rejected:
         raise RowsRejectedError(report)
@@ -160,6 +181,7 @@ def _run_transition_push(
     window: TimeWindow | None,
     dead_letters: DeadLetterSink | None,
     options: PushOptions,
+    ledger: PushLedger | None = None,
 ) -> PushReport:
     started = time.perf_counter()
     report = PushReport(
@@ -177,16 +199,25 @@ def _run_transition_push(
         if options.on_progress is not None:
             options.on_progress(report)
 
-    with ElementSerializer(mapping, now=options.now, threads=options.threads) as serializer:
-        bodies = _packed_bodies(
+    with (
+        track_push(
+            ledger, sync_name=sync_name, partition=partition, entity=mapping.entity,
+            resend=options.resend, client=client, dead_letters=dead_letters,
+            dry_run=options.dry_run,
+        ) as tracked,
+        ElementSerializer(mapping, now=options.now, threads=options.threads) as serializer,
+    ):
+        # The ledger drops bodies MoEngage already accepted and records the rest as sent.
+        bodies = tracked.filter(_packed_bodies(
             source, serializer, packer, window=window, options=options, report=report,
             letters=letters, on_batch=progress,
-        )
+        ))
         if options.dry_run:
             for body in bodies:
                 _count_sent(report, body)
         else:
-            _deliver(bodies, client, report, letters, options, progress)
+            _deliver(bodies, tracked.client, report, letters, options, progress)
+        tracked.apply(report)
     report.duration_seconds = time.perf_counter() - started
     progress()
     return report

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["PushReport"]
@@ -36,6 +37,11 @@ class PushReport:
         splits: Bodies split after a 413 or to fit a rate window.
         failed_bodies: Bodies MoEngage did not accept.
         failed_rows: Rows in those bodies.
+        bodies_skipped: Bodies not sent because the push ledger shows MoEngage accepted them.
+        rows_skipped: Rows in those bodies.
+        bodies_held: Bodies an earlier run left ambiguous (MoEngage may have applied them),
+            not sent again under ``resend="never"``.
+        rows_held: Rows in those bodies.
         budget_wait_seconds: Time spent waiting for the shared rate budget.
         duration_seconds: Wall-clock time of the push.
     """
@@ -63,8 +69,46 @@ class PushReport:
     splits: int = 0
     failed_bodies: int = 0
     failed_rows: int = 0
+    bodies_skipped: int = 0
+    rows_skipped: int = 0
+    bodies_held: int = 0
+    rows_held: int = 0
     budget_wait_seconds: float = 0.0
     duration_seconds: float = 0.0
+
+    @classmethod
+    def combine(cls, reports: Sequence[PushReport]) -> PushReport:
+        """One report for several partitions of the same push (a backfill run).
+
+        Counts and durations add up, the body limit and the largest body stay peaks, and the
+        derived figures (ideal bodies, fill ratio, rows per second) follow from the totals.
+
+        Raises:
+            ValueError: If ``reports`` is empty.
+        """
+        if not reports:
+            raise ValueError("combine needs at least one report")
+        first, last = reports[0], reports[-1]
+        partition = first.partition
+        if len(reports) > 1 and first.partition and last.partition:
+            partition = f"{first.partition}...{last.partition}"
+        combined = cls(
+            sync_name=first.sync_name,
+            entity=first.entity,
+            partition=partition,
+            dry_run=all(report.dry_run for report in reports),
+        )
+        for spec in fields(cls):
+            if spec.name in {"sync_name", "entity", "partition", "dry_run"}:
+                continue
+            values = [getattr(report, spec.name) for report in reports]
+            if spec.name in {"max_body_bytes", "largest_body_bytes"}:
+                setattr(combined, spec.name, max(values))
+            elif spec.name == "rejected_by_rule":
+                setattr(combined, spec.name, sum(values, Counter()))
+            else:
+                setattr(combined, spec.name, sum(values))
+        return combined
 
     def reject(self, rule: str, count: int = 1) -> None:
         """Count rejected rows under a rule."""
@@ -125,6 +169,10 @@ class PushReport:
             "splits": self.splits,
             "failed_bodies": self.failed_bodies,
             "failed_rows": self.failed_rows,
+            "bodies_skipped": self.bodies_skipped,
+            "rows_skipped": self.rows_skipped,
+            "bodies_held": self.bodies_held,
+            "rows_held": self.rows_held,
             "budget_wait_seconds": round(self.budget_wait_seconds, 3),
             "duration_seconds": round(self.duration_seconds, 3),
             "rows_per_second": round(self.rows_per_second, 1),
@@ -150,6 +198,14 @@ class PushReport:
             parts.append(f"rejects: {rules}")
         if self.failed_bodies:
             parts.append(f"{self.failed_bodies} bodies failed ({self.failed_rows} rows)")
+        if self.bodies_skipped:
+            parts.append(
+                f"{self.bodies_skipped:,} bodies already sent ({self.rows_skipped:,} rows)"
+            )
+        if self.bodies_held:
+            parts.append(
+                f"{self.bodies_held:,} ambiguous bodies held back ({self.rows_held:,} rows)"
+            )
         if self.items_updated or self.items_deleted:
             parts.append(f"{self.items_updated} updated, {self.items_deleted} deleted")
         if self.http_429 or self.retries:

@@ -375,11 +375,11 @@ class ElementSerializer:
             result = cursor.sql(plan.sql).to_arrow_table()
         finally:
             cursor.unregister(_BATCH_VIEW)
-        reject = result.column("__reject").combine_chunks()
-        elements = result.column("__element").combine_chunks()
+        reject = _one_array(result.column("__reject"))
+        elements = _one_array(result.column("__element"))
         if not (pa.types.is_string(elements.type) or pa.types.is_binary(elements.type)):
             elements = elements.cast(pa.string())
-        keys = result.column("__key").combine_chunks() if self.with_keys else None
+        keys = _one_array(result.column("__key")) if self.with_keys else None
         if reject.null_count == len(reject):
             rejected = np.empty(0, dtype=np.int64)
             checks: list[Check] = []
@@ -402,3 +402,8 @@ class ElementSerializer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array; a single chunk is used as it is (no copy of the elements)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

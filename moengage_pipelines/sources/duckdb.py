@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from moengage_pipelines.sources.sql_source import SQLSource
@@ -22,6 +23,7 @@ class DuckDBSource(SQLSource):
         table: A table or view (``"name"`` or ``"schema.name"``); exclusive with ``sql``.
         sql: A ``SELECT`` query; exclusive with ``table``.
         time_column: Timestamp or date column that time windows filter on (naive = UTC).
+        order_by: Column(s) to sort the rows by, for a stable order (see ``SQLSource``).
     """
 
     def __init__(
@@ -30,8 +32,9 @@ class DuckDBSource(SQLSource):
         table: str | None = None,
         sql: str | None = None,
         time_column: str | None = None,
+        order_by: str | Sequence[str] | None = None,
     ) -> None:
-        super().__init__(table=table, sql=sql, time_column=time_column)
+        super().__init__(table=table, sql=sql, time_column=time_column, order_by=order_by)
         if isinstance(database, Warehouse):
             self.warehouse: Warehouse | None = database
             self.url = database.url

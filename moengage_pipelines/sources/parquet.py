@@ -1,14 +1,23 @@
-"""``ParquetSource``: one Parquet file, a folder of them, or a glob, via ``pyarrow.dataset``."""
+"""``ParquetSource``: one Parquet file, a folder of them, or a glob, streamed batch by batch.
+
+``pyarrow.dataset`` finds the files, unifies their schemas, reads hive partition folders and
+picks the row groups a time window can touch (from their statistics). The rows themselves are
+read file by file with ``pyarrow.parquet.ParquetFile.iter_batches``, which decodes a batch only
+when the consumer asks for the next one: a dataset scanner reads ahead on background threads
+without bound when the consumer is slow (a rate-limited push always is), and its Arrow memory
+grew with the size of the input.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import glob
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from moengage_pipelines.sources.base import DEFAULT_BATCH_ROWS, TimeWindow
 from moengage_pipelines.sources.errors import SourceError, SourceNotFoundError
@@ -19,15 +28,9 @@ __all__ = ["ParquetSource"]
 
 _GLOB_CHARS = frozenset("*?[")
 
-# Read-ahead bounds how many decoded batches (and files) the scanner keeps in flight; Arrow's
-# defaults (16 batches, 4 files) multiply memory for wide rows without speeding up a consumer
-# that is itself bounded by the network.
-_BATCH_READAHEAD = 4
-_FRAGMENT_READAHEAD = 2
-
 # pre_buffer makes Arrow fetch every selected row group of a file up front (it pays off on
-# object stores); on local files it made memory grow with the file size (a 140 MB file held
-# ~165 MB of Arrow memory), while without it memory stays near a few batches.
+# object stores); on local files it made memory grow with the file size, while without it
+# memory stays near one row group's column chunks.
 _FORMAT = ds.ParquetFileFormat(
     default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False)
 )
@@ -36,11 +39,15 @@ _FORMAT = ds.ParquetFileFormat(
 class ParquetSource:
     """Rows of Parquet files streamed as Arrow record batches.
 
-    Columns not requested are never read, and a time window becomes a dataset filter that
-    Arrow pushes down to row-group statistics. Files whose schemas differ (a column added
-    later, ``int32`` in one file and ``int64`` in another) are read under one unified schema;
-    a column missing from a file reads as nulls. Folders are searched recursively and
-    ``key=value`` sub-folders become columns (hive partitioning).
+    Columns not requested are never read. A time window skips the row groups whose
+    statistics show no row inside it, and filters the rows of the others batch by batch.
+    Files whose schemas differ (a column added later, ``int32`` in one file and ``int64`` in
+    another) are read under one unified schema; a column missing from a file reads as nulls.
+    Folders are searched recursively and ``key=value`` sub-folders become columns (hive
+    partitioning).
+
+    Memory stays bounded by about one batch and one row group's compressed column chunks,
+    however slowly the batches are consumed and however large the input is.
 
     Args:
         path: A ``.parquet`` file, a folder, a glob (``data/**/*.parquet``) or a list of files.
@@ -106,22 +113,23 @@ class ParquetSource:
             raise SourceError(f"batch_rows must be at least 1, got {batch_rows}")
         # Discovered afresh for every read, so files added since the last one are included.
         dataset = self._dataset = self._build_dataset()
-        names = list(self.schema(columns).names)
-        expression = None
-        if window is not None:
-            field = require_time_column(dataset.schema, self.time_column, self.describe())
-            expression = _window_filter(field, window)
-        scanner = dataset.scanner(
-            columns=names,
-            filter=expression,
-            batch_size=batch_rows,
-            batch_readahead=_BATCH_READAHEAD,
-            fragment_readahead=_FRAGMENT_READAHEAD,
+        output = self.schema(columns)
+        if window is None:
+            for fragment in dataset.get_fragments():
+                yield from _fragment_batches(fragment, output, None, batch_rows)
+            return
+        field = require_time_column(dataset.schema, self.time_column, self.describe())
+        expression = _window_filter(field, window)
+        # The time column is read for the filter even when it is not asked for.
+        read = output if field.name in output.names else output.append(field)
+        kept = (
+            batch.filter(expression).select(output.names)
+            for fragment in dataset.get_fragments(filter=expression)
+            for batch in _fragment_batches(
+                fragment.subset(expression, schema=dataset.schema), read, expression, batch_rows
+            )
         )
-        for batch in scanner.to_batches():
-            # batch_size is the scanner's maximum; slicing only guards that promise.
-            for offset in range(0, batch.num_rows, batch_rows):
-                yield batch.slice(offset, batch_rows)
+        yield from _coalesce(kept, batch_rows)
 
     def _build_dataset(self) -> ds.Dataset:
         files, base = self._resolve()
@@ -163,6 +171,92 @@ class ParquetSource:
         if target.is_file():
             return [str(target)], None
         raise SourceNotFoundError(f"Parquet path {self.path!r} does not exist")
+
+
+def _fragment_batches(
+    fragment: ds.ParquetFileFragment,
+    schema: pa.Schema,
+    expression: ds.Expression | None,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """The rows of one file (of its row groups a window can touch) in ``schema``."""
+    row_groups = None
+    if expression is not None:
+        # ``fragment`` was narrowed to the row groups whose statistics may match.
+        row_groups = [row_group.id for row_group in fragment.row_groups]
+        if not row_groups:
+            return
+    partition = ds.get_partition_keys(fragment.partition_expression) or {}
+    with fragment.filesystem.open_input_file(fragment.path) as handle:
+        reader = pq.ParquetFile(handle, pre_buffer=False, arrow_extensions_enabled=False)
+        present = set(reader.schema_arrow.names)
+        stored = [name for name in schema.names if name in present]
+        if stored:
+            # One decoding thread: the consumer (serialization) keeps the other cores busy,
+            # and Arrow's thread pool kept more freed memory resident for the same speed.
+            batches: Iterable[pa.RecordBatch] = reader.iter_batches(
+                batch_size=batch_rows, row_groups=row_groups, columns=stored, use_threads=False
+            )
+        else:
+            batches = _row_counts(reader.metadata, row_groups, batch_rows)
+        for batch in batches:
+            yield _conform(batch, schema, partition)
+
+
+def _row_counts(
+    metadata: pq.FileMetaData, row_groups: list[int] | None, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Column-less batches with the file's row counts (when no stored column is read)."""
+    for index in range(metadata.num_row_groups) if row_groups is None else row_groups:
+        rows = metadata.row_group(index).num_rows
+        for start in range(0, rows, batch_rows):
+            size = min(batch_rows, rows - start)
+            yield pa.RecordBatch.from_struct_array(pa.nulls(size, pa.struct([])))
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema, partition: dict) -> pa.RecordBatch:
+    """The batch in ``schema``: columns cast to the unified types, the missing ones filled."""
+    if batch.schema.equals(schema):
+        return batch
+    rows = batch.num_rows
+    columns = []
+    for field in schema:
+        index = batch.schema.get_field_index(field.name)
+        if index >= 0:
+            column = batch.column(index)
+            if column.type != field.type:
+                column = column.cast(field.type)
+        elif field.name in partition:
+            column = pa.repeat(pa.scalar(partition[field.name], field.type), rows)
+        else:
+            column = pa.nulls(rows, field.type)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _coalesce(batches: Iterable[pa.RecordBatch], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Merge the small batches a selective window leaves into batches of ``batch_rows``.
+
+    Every batch costs the consumer a fixed overhead (one query, one body boundary); merging
+    keeps that per row as low as without a window. At most ``batch_rows`` rows are held.
+    """
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if not pending and batch.num_rows >= batch_rows // 2:
+            yield batch
+            continue
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= batch_rows // 2:
+            merged = pa.concat_batches(pending)
+            pending, held = [], 0
+            for offset in range(0, merged.num_rows, batch_rows):
+                yield merged.slice(offset, batch_rows)
+    if pending:
+        yield pa.concat_batches(pending)
 
 
 def _window_filter(field: pa.Field, window: TimeWindow) -> ds.Expression:

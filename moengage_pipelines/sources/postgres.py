@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from moengage_pipelines.sources.errors import SourceError
 from moengage_pipelines.sources.sql_source import SQLSource
 from moengage_pipelines.warehouse import Warehouse, WarehouseURL
@@ -22,6 +24,7 @@ class PostgresSource(SQLSource):
         sql: A ``SELECT`` query (``$1``-style parameters are not available); exclusive with
             ``table``.
         time_column: Timestamp or date column that time windows filter on (naive = UTC).
+        order_by: Column(s) to sort the rows by, for a stable order (see ``SQLSource``).
     """
 
     def __init__(
@@ -30,8 +33,9 @@ class PostgresSource(SQLSource):
         table: str | None = None,
         sql: str | None = None,
         time_column: str | None = None,
+        order_by: str | Sequence[str] | None = None,
     ) -> None:
-        super().__init__(table=table, sql=sql, time_column=time_column)
+        super().__init__(table=table, sql=sql, time_column=time_column, order_by=order_by)
         self.warehouse: Warehouse | None = dsn if isinstance(dsn, Warehouse) else None
         self.url = dsn.url if isinstance(dsn, Warehouse) else WarehouseURL.parse(dsn)
         if self.url.kind != "postgres":

@@ -11,7 +11,7 @@ Accepted specs:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +33,19 @@ def open_source(
     table: str | None = None,
     sql: str | None = None,
     time_column: str | None = None,
+    order_by: str | Sequence[str] | None = None,
 ) -> Source:
     """Build a source from a spec string (or a mapping such as a YAML block).
 
     Args:
         spec: The location (see the module docstring), or a mapping with one of the keys
-            ``uri``/``url``/``path``/``dsn``/``database`` plus optional ``table``, ``sql`` and
-            ``time_column``.
+            ``uri``/``url``/``path``/``dsn``/``database`` plus optional ``table``, ``sql``,
+            ``time_column`` and ``order_by``.
         table: Table or view to read (databases only).
         sql: Query to read (databases only); exclusive with ``table``.
         time_column: Timestamp or date column that time windows filter on.
+        order_by: Column(s) to sort database rows by, for a stable order (Parquet files are
+            always read in file order and take none).
 
     Returns:
         A ``ParquetSource``, ``DuckDBSource`` or ``PostgresSource``.
@@ -51,19 +54,23 @@ def open_source(
         SourceError: If the spec is not understood or the options do not fit it.
     """
     if isinstance(spec, Mapping):
-        return _from_mapping(spec, table=table, sql=sql, time_column=time_column)
+        return _from_mapping(
+            spec, table=table, sql=sql, time_column=time_column, order_by=order_by
+        )
     text = str(spec).strip()
     lowered = text.lower()
     if lowered.startswith("parquet:"):
-        return _parquet(text[len("parquet:") :], table, sql, time_column)
+        return _parquet(text[len("parquet:") :], table, sql, time_column, order_by)
     if lowered.startswith(("postgresql://", "postgres://")):
         _require_relation(text, table, sql)
-        return PostgresSource(text, table=table, sql=sql, time_column=time_column)
+        return PostgresSource(
+            text, table=table, sql=sql, time_column=time_column, order_by=order_by
+        )
     if lowered.startswith("duckdb:") or lowered.endswith((".duckdb", ".db")):
         _require_relation(text, table, sql)
-        return DuckDBSource(text, table=table, sql=sql, time_column=time_column)
+        return DuckDBSource(text, table=table, sql=sql, time_column=time_column, order_by=order_by)
     if lowered.endswith(".parquet") or Path(text).is_dir() or set("*?[") & set(text):
-        return _parquet(text, table, sql, time_column)
+        return _parquet(text, table, sql, time_column, order_by)
     raise SourceError(
         f"cannot tell what kind of source {redact_url(text)!r} is; use parquet:<path or glob>, "
         "duckdb:<file> with table= or sql=, or postgresql://... with table= or sql="
@@ -71,9 +78,14 @@ def open_source(
 
 
 def _from_mapping(
-    spec: Mapping[str, Any], *, table: str | None, sql: str | None, time_column: str | None
+    spec: Mapping[str, Any],
+    *,
+    table: str | None,
+    sql: str | None,
+    time_column: str | None,
+    order_by: str | Sequence[str] | None,
 ) -> Source:
-    unknown = set(spec) - {*_SPEC_KEYS, "table", "sql", "time_column"}
+    unknown = set(spec) - {*_SPEC_KEYS, "table", "sql", "time_column", "order_by"}
     if unknown:
         raise SourceError(f"unknown source option(s) {sorted(unknown)}")
     locations = [spec[key] for key in _SPEC_KEYS if spec.get(key)]
@@ -84,12 +96,24 @@ def _from_mapping(
         table=table or spec.get("table"),
         sql=sql or spec.get("sql"),
         time_column=time_column or spec.get("time_column"),
+        order_by=order_by or spec.get("order_by"),
     )
 
 
-def _parquet(path: str, table: str | None, sql: str | None, time_column: str | None) -> Source:
+def _parquet(
+    path: str,
+    table: str | None,
+    sql: str | None,
+    time_column: str | None,
+    order_by: str | Sequence[str] | None = None,
+) -> Source:
     if table is not None or sql is not None:
         raise SourceError(f"a Parquet source ({path!r}) takes no table= or sql=")
+    if order_by:
+        raise SourceError(
+            f"a Parquet source ({path!r}) takes no order_by=: its files are read in file order, "
+            "which is stable"
+        )
     return ParquetSource(path, time_column=time_column)
 
 

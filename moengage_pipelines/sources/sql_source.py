@@ -28,16 +28,28 @@ class SQLSource(abc.ABC):
         table: A table or view (``"name"`` or ``"schema.name"``); exclusive with ``sql``.
         sql: A ``SELECT`` query; exclusive with ``table``.
         time_column: Timestamp or date column that time windows filter on.
+        order_by: Column(s) to sort the rows by (ascending). Without it rows come in the
+            database's scan order, which PostgreSQL does not keep stable (updates, vacuum,
+            synchronized scans); a push ledger recognises bodies sent before only when the
+            rows come in the same order, so give a unique key here.
     """
 
     def __init__(
-        self, *, table: str | None = None, sql: str | None = None, time_column: str | None = None
+        self,
+        *,
+        table: str | None = None,
+        sql: str | None = None,
+        time_column: str | None = None,
+        order_by: str | Sequence[str] | None = None,
     ) -> None:
         if (table is None) == (sql is None):
             raise SourceError("give exactly one of table= or sql=")
         self.table = table
         self.sql = sql.strip().rstrip(";") if sql is not None else None
         self.time_column = time_column
+        self.order_by: tuple[str, ...] = (
+            (order_by,) if isinstance(order_by, str) else tuple(order_by or ())
+        )
 
     @abc.abstractmethod
     def _open(self) -> tuple[Warehouse, bool]:
@@ -51,7 +63,8 @@ class SQLSource(abc.ABC):
         """Return a one-line description, safe to log."""
         what = f"table {self.table}" if self.table is not None else f"query {_short(self.sql)}"
         when = f", time column {self.time_column}" if self.time_column else ""
-        return f"{self._location()} {what}{when}"
+        order = f", ordered by {', '.join(self.order_by)}" if self.order_by else ""
+        return f"{self._location()} {what}{when}{order}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.describe()!r})"
@@ -102,6 +115,9 @@ class SQLSource(abc.ABC):
                 else:
                     # Naive timestamps (and dates) hold UTC wall-clock values.
                     params = [window.naive_start, window.naive_end]
+            if self.order_by:
+                _project(schema, self.order_by, label)  # names a missing column clearly
+                query += " ORDER BY " + ", ".join(quote_identifier(c) for c in self.order_by)
             yield from warehouse.read_batches(query, batch_rows, params or None)
         finally:
             if owned:

@@ -46,6 +46,11 @@ def test_three_day_backfill_pushes_each_day_once_with_its_own_dead_letters(deplo
             if event.asset_key == dg.AssetKey(["moengage", "events"])
         ]
     assert sorted(materialized) == [day.isoformat() for day in DAYS]
+    metadata = next(
+        event.materialization.metadata for event in result.get_asset_materialization_events()
+    )
+    assert metadata["partitions"].value == len(DAYS)
+    assert 0 < metadata["largest_body_bytes"].value <= metadata["max_body_bytes"].value
 
     received = Counter(
         dt.datetime.fromtimestamp(event["time"], dt.UTC).date()

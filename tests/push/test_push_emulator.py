@@ -103,7 +103,11 @@ def test_events_reach_the_emulator_exactly(parquet_source, client, emulator):
     assert report.bodies > 5
     assert report.largest_body_bytes <= 20_000
     _assert_events_match(emulator, data, n)
-    first = next(e for e in emulator.inspect.events() if e["customer_id"] == "user-1")
+    # Bodies arrive concurrently, so pick user-1's earliest event by time, not by arrival.
+    first = min(
+        (e for e in emulator.inspect.events() if e["customer_id"] == "user-1"),
+        key=lambda e: e["time"],
+    )
     assert first["platform"] == "iOS"
     assert first["time"] == dt.datetime(2025, 1, 1, 0, 0, 1, tzinfo=dt.UTC).timestamp()
 

@@ -1,0 +1,126 @@
+"""Re-runs and retries through Dagster send nothing twice: the push ledger in the results DB."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import yaml
+
+from dagster_project.components import MoEngagePushComponent
+from dagster_project.definitions import defs as load_defs
+from dagster_project.resources import MoEngageResource, WarehouseResource
+from moengage_pipelines.emulator.faults import FaultRule
+from sample_data.generate import DEMO_DAY as DAY
+from tests.orchestration.test_nightly_sync import expected_events
+
+PUSHES = ("moengage/users", "moengage/events", "moengage/catalog_items")
+PUSH_KEYS = [dg.AssetKey.from_user_string(key) for key in PUSHES]
+DEFS_YAML = Path(__file__).resolve().parents[2] / "dagster_project/defs/moengage/defs.yaml"
+
+
+def _event_keys(emulator) -> Counter:
+    return Counter(
+        (event["customer_id"], event["action"], int(event["time"]))
+        for event in emulator.inspect.events()
+    )
+
+
+def _push_metadata(result) -> dict[str, dict]:
+    return {
+        event.asset_key.to_user_string(): {
+            key: value.value for key, value in event.materialization.metadata.items()
+        }
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None and event.asset_key.to_user_string() in PUSHES
+    }
+
+
+def _requests(emulator, endpoint: str) -> int:
+    return emulator.inspect.counters().get(endpoint, {}).get("requests", 0)
+
+
+def test_rerunning_a_partition_through_the_nightly_job_sends_nothing_new(deployment) -> None:
+    job = load_defs().resolve_job_def("nightly_moengage_sync")
+    emulator = deployment.emulator
+    with dg.instance_for_test() as instance:
+        first = job.execute_in_process(
+            partition_key=DAY.isoformat(), instance=instance, raise_on_error=False,
+            asset_selection=PUSH_KEYS,
+        )
+        assert first.success
+        events, users = _event_keys(emulator), dict(emulator.inspect.users())
+        requests = {name: _requests(emulator, name) for name in ("transition",
+                                                                 "catalog_items_add")}
+        second = job.execute_in_process(
+            partition_key=DAY.isoformat(), instance=instance, raise_on_error=False,
+            asset_selection=PUSH_KEYS,
+        )
+    assert second.success
+    assert _event_keys(emulator) == events == expected_events()[0]
+    assert emulator.inspect.users() == users
+    assert {name: _requests(emulator, name) for name in requests} == requests
+
+    before, after = _push_metadata(first), _push_metadata(second)
+    for key in PUSHES:
+        assert before[key]["bodies"] > 0, key
+        assert after[key]["bodies"] == 0, key
+        assert after[key]["bodies_skipped"] == before[key]["bodies"], key
+    assert after["moengage/events"]["rows_skipped"] == before["moengage/events"]["rows_valid"]
+
+    with duckdb.connect(str(deployment.results), read_only=True) as connection:
+        runs = connection.execute(
+            "SELECT sync_name, status, run_id FROM moengage_push_runs ORDER BY started_at"
+        ).fetchall()
+    assert Counter(sync for sync, _, _ in runs) == {key: 2 for key in PUSHES}
+    assert {status for _, status, _ in runs} == {"succeeded"}
+    assert {run_id for _, _, run_id in runs} == {first.run_id, second.run_id}
+
+
+def _events_component(**overrides: object) -> MoEngagePushComponent:
+    documents = list(yaml.safe_load_all(DEFS_YAML.read_text()))
+    attributes = next(
+        doc["attributes"] for doc in documents if doc["attributes"]["asset"]["key"].endswith(
+            "events")
+    )
+    return MoEngagePushComponent.resolve_from_dict({**attributes, **overrides})
+
+
+def test_a_failed_events_push_is_retried_by_dagster_without_duplicates(deployment) -> None:
+    component = _events_component(retry_delay_seconds=0, max_retries=2)
+    context = dg.ComponentTree.for_test().load_context
+    key = dg.AssetKey(["moengage", "events"])
+    job = dg.define_asset_job("push_events", selection=[key])
+    definitions = dg.Definitions.merge(
+        component.build_defs(context),
+        dg.Definitions(jobs=[job], resources={
+            "moengage": MoEngageResource(
+                workspace_id=dg.EnvVar("MOENGAGE_WORKSPACE_ID"),
+                data_api_key=dg.EnvVar("MOENGAGE_DATA_API_KEY"),
+                campaign_api_key=dg.EnvVar("MOENGAGE_CAMPAIGN_API_KEY"),
+            ),
+            "warehouse": WarehouseResource(url=dg.EnvVar("MOENGAGE_WAREHOUSE_URL")),
+        }),
+    )
+    push = definitions.resolve_assets_def(key)
+    assert push.op.retry_policy is not None
+    assert push.op.retry_policy.backoff == dg.Backoff.EXPONENTIAL
+    # The second body is applied, then its answer is lost: the step fails, Dagster retries it.
+    deployment.emulator.faults.add(
+        FaultRule(endpoint="transition", kind="reset", after=1, count=1)
+    )
+    with dg.instance_for_test() as instance:
+        result = definitions.resolve_job_def("push_events").execute_in_process(
+            partition_key=DAY.isoformat(), instance=instance, raise_on_error=False
+        )
+    assert result.success
+    kinds = Counter(event.event_type_value for event in result.all_events)
+    assert kinds["STEP_UP_FOR_RETRY"] == 1
+    # Every event exactly once: the retry skipped what MoEngage accepted and held back the body
+    # it may have applied (it had).
+    assert _event_keys(deployment.emulator) == expected_events()[0]
+    metadata = _push_metadata(result)["moengage/events"]
+    assert metadata["bodies_held"] == 1 and metadata["bodies"] == 0
+    assert metadata["bodies_skipped"] > 0
