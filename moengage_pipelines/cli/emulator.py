@@ -1,7 +1,8 @@
 """``moengage-pipelines emulator``: run the local MoEngage emulator on a real socket.
 
 Credentials come from ``MOENGAGE_WORKSPACE_ID``, ``MOENGAGE_DATA_API_KEY`` and
-``MOENGAGE_CAMPAIGN_API_KEY`` (test defaults when unset). Prints one line with the URL once
+``MOENGAGE_CAMPAIGN_API_KEY`` (test defaults when unset); report definitions from
+``--reports`` or ``MOENGAGE_EMULATOR_REPORTS``. Prints one line with the URL once
 it listens; stops cleanly on SIGINT or SIGTERM.
 """
 
@@ -12,8 +13,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moengage_pipelines.errors import ConfigError
+
+if TYPE_CHECKING:
+    from moengage_pipelines.emulator import EmulatorSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fault rules: 'ENDPOINT:KIND[:key=value,...]' joined by ';', a JSON list, or @FILE",
     )
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument(
+        "--reports",
+        default=None,
+        help="campaign report definitions: a JSON list or @FILE "
+        "(default: MOENGAGE_EMULATOR_REPORTS)",
+    )
     parser.add_argument(
         "--ratelimit-reset",
         choices=("epoch", "seconds"),
@@ -74,9 +85,14 @@ def _faults(spec: str) -> list:
     return parse_faults(spec)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Start the server and block until SIGINT/SIGTERM."""
-    from moengage_pipelines.emulator import Emulator, EmulatorSettings, serve
+def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
+    """The emulator's settings: the ``MOENGAGE_*`` variables, then the options.
+
+    Raises:
+        ConfigError: When an option or variable holds an invalid value.
+    """
+    from moengage_pipelines.emulator import EmulatorSettings
+    from moengage_pipelines.emulator.report_definitions import parse_reports
 
     overrides: dict[str, object] = {
         "time_scale": args.time_scale,
@@ -89,7 +105,16 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.transition_max_bytes is not None:
         overrides["transition_max_bytes"] = args.transition_max_bytes
-    settings = EmulatorSettings.from_env(**overrides)
+    if args.reports is not None:
+        overrides["reports"] = tuple(parse_reports(args.reports, source="--reports"))
+    return EmulatorSettings.from_env(**overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server and block until SIGINT/SIGTERM."""
+    from moengage_pipelines.emulator import Emulator, serve
+
+    settings = settings_from_args(args)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:

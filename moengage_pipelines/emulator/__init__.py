@@ -4,9 +4,11 @@ Run it in-process (``Emulator(settings).transport()`` for ``httpx``) or on a rea
 (``serve(emulator)`` or ``moengage-pipelines emulator``). See ``docs/emulator.md``.
 """
 
+from moengage_pipelines.emulator.catalog_store import CatalogStore
 from moengage_pipelines.emulator.core import Call, Emulator
 from moengage_pipelines.emulator.faults import FaultRule, parse_faults
 from moengage_pipelines.emulator.inspection import Inspector
+from moengage_pipelines.emulator.report_definitions import ReportBook, ReportDefinition
 from moengage_pipelines.emulator.server import EmulatorServer, serve
 from moengage_pipelines.emulator.settings import (
     DEFAULT_RATE_LIMITS,
@@ -18,12 +20,15 @@ from moengage_pipelines.emulator.settings import (
 __all__ = [
     "DEFAULT_RATE_LIMITS",
     "Call",
+    "CatalogStore",
     "Emulator",
     "EmulatorServer",
     "EmulatorSettings",
     "FaultRule",
     "Inspector",
     "RateLimit",
+    "ReportBook",
+    "ReportDefinition",
     "WorkspaceKeys",
     "parse_faults",
     "serve",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Campaign", "catalogue", "find"]
@@ -325,57 +325,32 @@ def _campaign_id(workspace: str, slug: str) -> str:
 def catalogue(workspace: str) -> tuple[Campaign, ...]:
     """Every campaign of a workspace: each parent followed by its children."""
     result: list[Campaign] = []
-    for number, (
-        slug,
-        name,
-        channel,
-        delivery,
-        status,
-        platforms,
-        tags,
-        goal,
-        creator,
-        children,
-    ) in enumerate(_PARENTS):
+    # ``fields`` are the row's name, channel, delivery type, status, platforms, tags and goal,
+    # in the order of ``Campaign``'s fields.
+    for number, (slug, *fields, creator, children) in enumerate(_PARENTS):
+        name = fields[0]
         month, day = 1 + number % 12, 1 + (number * 7) % 28
         hour, minute = 8 + number % 10, (number * 13) % 60
         created_at = f"2024-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00.{number * 1111:06d}"
-        campaign_id = _campaign_id(workspace, slug)
-        flow = (_campaign_id(workspace, f"flow/{slug}"), _FLOWS[slug]) if slug in _FLOWS else None
+        parent = Campaign(
+            _campaign_id(workspace, slug), slug, *fields, f"{creator}@example.com", created_at
+        )
+        # Children are runs of their parent: the same campaign, sent, each with its own id.
         kids = tuple(
-            Campaign(
-                _campaign_id(workspace, f"{slug}/run-{k + 1}"),
-                f"{slug}/run-{k + 1}",
-                f"{name} - Run {k + 1}",
-                channel,
-                delivery,
-                "SENT",
-                platforms,
-                tags,
-                goal,
-                f"{creator}@example.com",
-                created_at,
-                parent_id=campaign_id,
+            replace(
+                parent,
+                campaign_id=_campaign_id(workspace, f"{slug}/run-{k + 1}"),
+                slug=f"{slug}/run-{k + 1}",
+                name=f"{name} - Run {k + 1}",
+                status="SENT",
+                parent_id=parent.campaign_id,
                 child_index=k,
                 child_count=children,
             )
             for k in range(children)
         )
-        parent = Campaign(
-            campaign_id,
-            slug,
-            name,
-            channel,
-            delivery,
-            status,
-            platforms,
-            tags,
-            goal,
-            f"{creator}@example.com",
-            created_at,
-            flow=flow,
-            children=kids,
-        )
+        flow = (_campaign_id(workspace, f"flow/{slug}"), _FLOWS[slug]) if slug in _FLOWS else None
+        parent = replace(parent, flow=flow, children=kids)
         result.append(parent)
         result.extend(kids)
     return tuple(result)

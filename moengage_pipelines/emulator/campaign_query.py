@@ -16,7 +16,19 @@ from typing import Any
 from moengage_pipelines import limits
 from moengage_pipelines.emulator.campaign_catalog import Campaign
 
-__all__ = ["CampaignQuery", "QueryError", "QueryRules", "parse_query"]
+__all__ = ["DELIVERY_TYPES", "CampaignQuery", "QueryError", "QueryRules", "parse_query"]
+
+# Every delivery type; both APIs accept all of them (the meta reference lists four for its
+# request but answers all seven, and the fact sheet calls it the search request).
+DELIVERY_TYPES = (
+    "ONE_TIME",
+    "PERIODIC",
+    "EVENT_TRIGGERED",
+    "BUSINESS_EVENT_TRIGGERED",
+    "DEVICE_TRIGGERED",
+    "LOCATION_TRIGGERED",
+    "BROADCAST_LIVE_ACTIVITY",
+)
 
 
 class QueryError(Exception):

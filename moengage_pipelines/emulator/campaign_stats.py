@@ -13,15 +13,19 @@ ordinal ``% n == k``). Only events of users that still exist count.
 * Goal events ``G``: events of users in ``A`` (``K`` for CLICK_THROUGH, CLICK_CONVERSIONS and
   IN_SESSION attribution) whose action equals ``c``'s goal (PUSH: on ``p``; EMAIL/SMS: any
   platform); ``revenue`` sums their numeric ``revenue`` attribute.
-* With ``N = |A|``: ``attempted = eligible_users = N``, ``failed = N // 20``,
-  ``sent = N - failed``. EMAIL: ``bounced = sent // 10``, ``hard_bounce = bounced // 2``,
-  ``soft_bounce = bounced - hard_bounce``, ``delivered = sent - bounced``,
-  ``opened = max(delivered // 2, click)``. PUSH: ``delivered = sent``,
-  ``impression = sent - sent // 10``. SMS: ``delivered = sent``. ``click = |K|``.
-  Every other count is 0.
+* With ``N = |A|`` and ``C = |K|``: ``attempted = eligible_users = N``, ``click = C``. A click
+  proves its message was sent, delivered, seen and opened, so losses come from the ``N - C``
+  users who did not click: ``failed = (N - C) // 20``, ``sent = N - failed``. EMAIL:
+  ``bounced = (sent - C) // 10``, ``hard_bounce = bounced // 2``, ``soft_bounce = bounced -
+  hard_bounce``, ``delivered = sent - bounced``, ``opened = max(delivered // 2, C)``. PUSH:
+  ``delivered = sent``, ``impression = sent - (sent - C) // 10``. SMS: ``delivered = sent``.
+  Every other count is 0. So the funnel is monotone: ``attempted ≥ sent ≥ delivered ≥
+  opened`` (EMAIL) or ``impression`` (PUSH) ``≥ click``.
 * ``metric_type`` TOTAL sums these per-day values over the days; UNIQUE applies the same
   formulas once to the distinct users over the whole range (``A`` and ``K`` are unions).
-  Conversions are the goal-event count (TOTAL) or converting users (UNIQUE).
+  Conversions are the goal-event count (TOTAL; a user may convert several times, so it is
+  not bounded by the funnel) or converting users (UNIQUE). Converting users (``unique``) are
+  at most the attributed users: ``≤ attempted``, and ``≤ click`` for click attributions.
 * Rates are percentages rounded to 2 decimals (0 when the denominator is 0):
   ``ctr = click / impression`` (PUSH) or ``click / delivered``; ``delivery_rate = delivered /
   sent``; ``sent_rate = sent / attempted``; ``failure_rate = (attempted - sent) / attempted``;
@@ -121,9 +125,16 @@ def _rate(numerator: float, denominator: float) -> float:
 
 
 def _counts(channel: str, reached: int, clicks: int) -> dict[str, int]:
-    failed = reached // 20
+    """The delivery funnel of ``reached`` users of whom ``clicks`` clicked.
+
+    A click proves its message was sent, delivered, seen and opened, so failures, bounces and
+    unseen impressions come from the users who did not click. That keeps the funnel monotone:
+    attempted ≥ sent ≥ delivered ≥ opened (email) or impressions (push) ≥ clicks.
+    """
+    failed = (reached - clicks) // 20
     sent = reached - failed
-    bounced = sent // 10 if channel == "EMAIL" else 0
+    unclicked_sent = sent - clicks
+    bounced = unclicked_sent // 10 if channel == "EMAIL" else 0
     delivered = sent - bounced
     hard = bounced // 2
     return {
@@ -131,7 +142,7 @@ def _counts(channel: str, reached: int, clicks: int) -> dict[str, int]:
         "sent": sent,
         "failed": failed,
         "bounced": bounced,
-        "impression": sent - sent // 10 if channel == "PUSH" else 0,
+        "impression": sent - unclicked_sent // 10 if channel == "PUSH" else 0,
         "click": clicks,
         "opened": max(delivered // 2, clicks) if channel == "EMAIL" else 0,
         "delivered": delivered,

@@ -220,6 +220,23 @@ def _document_id(item: Mapping[str, Any], position: int) -> str:
     return item_id if isinstance(item_id, str) and item_id else f"items[{position}]"
 
 
+def _convert_all(
+    attributes: Mapping[str, Any], schema: Mapping[str, str], error_id: str, document_id: str
+) -> dict[str, Any] | ItemProblem:
+    """Every value converted to its defined type, or the first that does not convert."""
+    converted: dict[str, Any] = {}
+    for name, value in attributes.items():
+        ok, result = convert(value, schema[name])
+        if not ok:
+            return ItemProblem(
+                error_id,
+                _DATATYPE_MESSAGE.format(name=name, value=_shown(value), type=schema[name]),
+                document_id,
+            )
+        converted[name] = result
+    return converted
+
+
 def check_new_item(
     item: Mapping[str, Any],
     position: int,
@@ -254,16 +271,9 @@ def check_new_item(
             _UNDEFINED_MESSAGE.format(names=", ".join(undefined)),
             document_id,
         )
-    converted: dict[str, Any] = {}
-    for name, value in item.items():
-        ok, result = convert(value, schema[name])
-        if not ok:
-            return ItemProblem(
-                ERROR_DATATYPE,
-                _DATATYPE_MESSAGE.format(name=name, value=_shown(value), type=schema[name]),
-                document_id,
-            )
-        converted[name] = result
+    converted = _convert_all(item, schema, ERROR_DATATYPE, document_id)
+    if isinstance(converted, ItemProblem):
+        return converted
     taken.add(item_id)
     return item_id, converted
 
@@ -304,14 +314,4 @@ def check_update(
             _MANDATORY_EMPTY_MESSAGE.format(names=", ".join(empty)),
             item_id,
         )
-    converted: dict[str, Any] = {}
-    for name, value in attributes.items():
-        ok, result = convert(value, schema[name])
-        if not ok:
-            return ItemProblem(
-                ERROR_INVALID_ATTRIBUTES,
-                _DATATYPE_MESSAGE.format(name=name, value=_shown(value), type=schema[name]),
-                item_id,
-            )
-        converted[name] = result
-    return converted
+    return _convert_all(attributes, schema, ERROR_INVALID_ATTRIBUTES, item_id)

@@ -40,7 +40,7 @@ from moengage_pipelines.emulator.http import (
 )
 from moengage_pipelines.emulator.inspection import Inspector
 from moengage_pipelines.emulator.ratelimits import RateDecision, RateLimiter
-from moengage_pipelines.emulator.routing import Route, Router, envelope_for_path
+from moengage_pipelines.emulator.routing import Route, RouteMatch, Router, envelope_for_path
 from moengage_pipelines.emulator.settings import EmulatorSettings
 from moengage_pipelines.emulator.store import Store
 from moengage_pipelines.emulator.transport import AsyncEmulatorTransport, EmulatorTransport
@@ -224,7 +224,11 @@ class Emulator:
             or isinstance(found, list)
             or request.header_bytes > self.settings.max_header_bytes
         ):
-            envelope = envelope_for_path(request.path)
+            envelope = (
+                found.route.envelope
+                if isinstance(found, RouteMatch)
+                else envelope_for_path(request.path)
+            )
             if request.header_bytes > self.settings.max_header_bytes:
                 response = envelope.header_too_large(request_id)
             elif found is None:

@@ -301,63 +301,60 @@ def parse_event(
     Raises:
         ElementError: On a structural problem.
     """
-    customer_id = customer_id_of(
-        element,
-        identity_resolution=identity_resolution,
-        identifiers=element.get("user_identifiers"),
-    )
+    customer_id = element.get("customer_id")
+    # Fast path for the usual non-empty string; anything else gets the full check (and 400).
+    if type(customer_id) is not str or not customer_id.strip():
+        customer_id = customer_id_of(
+            element,
+            identity_resolution=identity_resolution,
+            identifiers=element.get("user_identifiers"),
+        )
     actions = element.get("actions")
-    if not isinstance(actions, list) or not actions:
+    if type(actions) is not list or not actions:
         raise ElementError("actions can not be empty Array", attribute="actions")
     refusal = id_refusal(customer_id)
     device_id = element.get("device_id")
     device_id = str(device_id) if device_id not in (None, "") else None
+    latest = now + future_tolerance
     rows: list[EventRow] = []
+    drops = out.drops
     for action in actions:
-        if not isinstance(action, dict):
-            raise ElementError(
-                MALFORMED_MESSAGE,
-                type="Malformed JSON",
-                attribute="action",
-            )
+        if type(action) is not dict:
+            raise ElementError(MALFORMED_MESSAGE, type="Malformed JSON", attribute="action")
         name = action.get("action")
-        if name is None:
-            message = (
-                "action cannot be empty Unicode string"
-                if bulk
-                else "action is not found in the payload"
-            )
-            raise ElementError(message, attribute="action")
-        if not isinstance(name, str):
-            raise ElementError(
-                MALFORMED_MESSAGE,
-                type="Malformed JSON",
-                attribute="action",
-            )
+        if type(name) is not str:
+            if name is None:
+                message = (
+                    "action cannot be empty Unicode string"
+                    if bulk
+                    else "action is not found in the payload"
+                )
+                raise ElementError(message, attribute="action")
+            raise ElementError(MALFORMED_MESSAGE, type="Malformed JSON", attribute="action")
         if not name.strip():
             raise ElementError("action cannot be empty Unicode string", attribute="action")
         if refusal:
             continue  # the whole element is dropped below; structure still checked first
         if name.startswith("moe_"):
-            out.drops.append(Drop(index, "action", REASON_MOE_PREFIX, action, customer_id))
+            drops.append(Drop(index, "action", REASON_MOE_PREFIX, action, customer_id))
             continue
         platform = action.get("platform")
         if platform is not None and (
-            not isinstance(platform, str) or platform.lower() not in EVENT_PLATFORMS
+            type(platform) is not str or platform.lower() not in EVENT_PLATFORMS
         ):
-            out.drops.append(Drop(index, "action", REASON_PLATFORM, action, customer_id))
+            drops.append(Drop(index, "action", REASON_PLATFORM, action, customer_id))
             continue
         epoch = event_epoch(action.get("current_time"))
         if epoch is None:
             epoch = event_epoch(action.get("user_time"))
         if epoch is None or not -62_135_596_800 < epoch < 253_402_300_800:  # years 1..9999
             epoch = now  # no usable time: MoEngage uses the receive time
-        if epoch > now + future_tolerance:
-            out.drops.append(Drop(index, "action", REASON_FUTURE, action, customer_id))
+        if epoch > latest:
+            drops.append(Drop(index, "action", REASON_FUTURE, action, customer_id))
             continue
         document = action
         attributes = action.get("attributes")
-        if not isinstance(attributes, dict):
+        if type(attributes) is not dict:
             document = {**action, "attributes": {}}
         # The join is a fast pre-check: most actions have no moe_ name at all.
         elif "moe_" in "\0".join(attributes) and any(a.startswith("moe_") for a in attributes):
@@ -365,7 +362,7 @@ def parse_event(
             for attr, value in attributes.items():
                 reason = _name_refusal(attr, reserved=False)
                 if reason:
-                    out.drops.append(Drop(index, "attribute", reason, {attr: value}, customer_id))
+                    drops.append(Drop(index, "attribute", reason, {attr: value}, customer_id))
                 else:
                     kept[attr] = value
             document = {**action, "attributes": kept}
@@ -373,7 +370,7 @@ def parse_event(
             EventRow(index, customer_id, device_id, name, platform, epoch, utc_day(epoch), document)
         )
     if refusal:
-        out.drops.append(Drop(index, "element", refusal, element, customer_id))
+        drops.append(Drop(index, "element", refusal, element, customer_id))
         return
     out.events.extend(rows)
 

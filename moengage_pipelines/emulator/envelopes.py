@@ -2,9 +2,11 @@
 
 MoEngage has no single error format: the Data APIs answer ``{"status":"fail","error":{...}}``,
 campaign-stats ``{title, description, code}``, the campaigns APIs
-``{"error":{code, message, target, details, request_id}}`` and catalog
-``{"error-code", "message"}``. Every endpoint names its envelope, and every error the emulator
-produces (including for bad requests to unknown paths) goes through one of these.
+``{"error":{code, message, target, details, request_id}}``, catalog
+``{"error-code", "message"}`` and the report download
+``{"error":{attribute, message, type, request_id}}``. Every endpoint names its envelope, and
+every error the emulator produces (including for bad requests to unknown paths) goes through
+one of these.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from moengage_pipelines.emulator.http import Response, json_response
 __all__ = [
     "CAMPAIGNS",
     "CATALOG",
+    "CATALOG_ERROR_CODES",
     "DATA",
+    "REPORTS",
     "STATS",
     "CampaignsEnvelope",
     "CatalogEnvelope",
     "DataEnvelope",
     "Envelope",
+    "ReportEnvelope",
     "StatsEnvelope",
 ]
 
@@ -388,45 +393,67 @@ class CampaignsEnvelope(Envelope):
         )
 
 
+# Every ``error-code`` the catalog API answers: the documented ones, and two for situations
+# MoEngage documents no body for (429, 5xx).
+CATALOG_ERROR_CODES = frozenset(
+    {
+        "invalid-request",
+        "request-unauthenticated",
+        "request-denied",
+        "catalog-not-found",
+        "payload-size-exceeded",
+        "duplicate-catalog-name",
+        "missing-mandatory-attributes",
+        "catalog-limit-exceeded",
+        "attribute-limit-exceeded",
+        "attribute-exists",
+        "too-many-attributes",
+        "rate-limit-exceeded",
+        "internal-server-error",
+    }
+)
+# The code of a status when the caller names none. 405 and 431 have no catalog code; they
+# are requests MoEngage cannot serve as sent, so they share the 400's ``invalid-request``.
+_CATALOG_STATUS_CODES = {
+    400: "invalid-request",
+    401: "request-unauthenticated",
+    403: "request-denied",
+    404: "catalog-not-found",
+    405: "invalid-request",
+    409: "duplicate-catalog-name",
+    413: "payload-size-exceeded",
+    415: "invalid-request",
+    429: "rate-limit-exceeded",
+    431: "invalid-request",
+}
+
+
 @dataclass(frozen=True)
 class CatalogEnvelope(Envelope):
-    """Catalog: ``{"error-code", "message"}``."""
+    """Catalog: ``{"error-code", "message"}``, the code always one of ``CATALOG_ERROR_CODES``.
+
+    The shared helpers pass the Data APIs' ``type`` wording ("Authentication required");
+    the catalog API answers kebab-case codes instead, so a ``type`` that is no catalog code
+    gives way to the code of the status (401 ``request-unauthenticated``...).
+    """
 
     name: str = "catalog"
 
-    _CODES = {  # noqa: RUF012 - constant lookup
-        400: "invalid-request",
-        401: "request-unauthenticated",
-        403: "request-denied",
-        404: "catalog-not-found",
-        413: "payload-size-exceeded",
-        415: "invalid-request",
-        429: "rate-limit-exceeded",
-    }
+    @staticmethod
+    def code_for(status: int, type: str | None = None) -> str:
+        """The ``error-code`` for a status, or ``type`` when it is a catalog code."""
+        if type in CATALOG_ERROR_CODES:
+            return type
+        if status >= 500:
+            return "internal-server-error"
+        return _CATALOG_STATUS_CODES.get(status, "invalid-request")
 
     def error(self, status, message, request_id, *, type=None, attribute=None, headers=()):  # noqa: D102
-        code = type or self._CODES.get(status, "internal-server-error")
+        code = self.code_for(status, type)
         return json_response(status, {"error-code": code, "message": message}, headers)
 
     def auth_wrong_family(self, request_id):  # noqa: D102
-        return self.error(
-            403,
-            "The account does not have access to the Catalog APIs",
-            request_id,
-            type="request-denied",
-        )
-
-    def not_found(self, request_id):  # noqa: D102
-        return self.error(404, "Resource not found", request_id, type="resource-not-found")
-
-    def method_not_allowed(self, request_id, allowed):  # noqa: D102
-        return self.error(
-            405,
-            "Method not allowed",
-            request_id,
-            type="method-not-allowed",
-            headers=(("allow", ", ".join(allowed)),),
-        )
+        return self.error(403, "The account does not have access to the Catalog APIs", request_id)
 
     def payload_too_large(self, request_id, limit_text):  # noqa: D102
         return self.error(413, f"Payload size exceeds {limit_text}", request_id)
@@ -434,17 +461,39 @@ class CatalogEnvelope(Envelope):
     def malformed_json(self, request_id):  # noqa: D102
         return self.error(400, "Invalid JSON in request body", request_id)
 
-    def body_not_json(self, request_id):  # noqa: D102
-        return self.error(400, "A valid JSON document is required", request_id)
-
     def rate_limited(self, request_id, headers):  # noqa: D102
         return self.error(429, "Rate limit exceeded", request_id, headers=headers)
 
     def server_error(self, request_id, status=500):  # noqa: D102
-        return self.error(status, "Internal server error", request_id, type="internal-server-error")
+        return self.error(status, "Internal server error", request_id)
+
+
+@dataclass(frozen=True)
+class ReportEnvelope(Envelope):
+    """Report download: ``{"error": {"attribute", "message", "type", "request_id"}}``; 401 ``{}``.
+
+    ``type`` is the status's reason in capitals, as the documented ``"BAD REQUEST"``. The
+    reference documents 401 as an empty body; it is sent as the empty JSON object.
+    """
+
+    name: str = "reports"
+
+    def error(self, status, message, request_id, *, type=None, attribute=None, headers=()):  # noqa: D102
+        if status == 401:
+            return json_response(401, {}, headers)
+        body = {
+            "error": {
+                "attribute": attribute or "",
+                "message": message,
+                "type": _STATUS_TITLES.get(status, "Error").upper(),
+                "request_id": request_id,
+            }
+        }
+        return json_response(status, body, headers)
 
 
 DATA = DataEnvelope()
 STATS = StatsEnvelope()
 CAMPAIGNS = CampaignsEnvelope()
 CATALOG = CatalogEnvelope()
+REPORTS = ReportEnvelope()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from moengage_pipelines.emulator.campaign_catalog import catalogue
+from moengage_pipelines.emulator.catalog_store import CatalogStore
+from moengage_pipelines.emulator.report_definitions import ReportBook
+
 if TYPE_CHECKING:
     from moengage_pipelines.emulator.core import Emulator
 
@@ -112,9 +116,33 @@ class Inspector:
 
     def campaigns(self, workspace: str | None = None) -> list[dict[str, Any]]:
         """The workspace's seeded campaign catalogue (parents and children)."""
-        from moengage_pipelines.emulator.campaign_catalog import catalogue
-
         return [campaign.to_dict() for campaign in catalogue(self._ws(workspace))]
+
+    def catalogs(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Catalogs created through the catalog API, oldest first.
+
+        Each has ``catalog_id``, ``feed_id``, ``name``, ``price_currency``, ``attributes``
+        (``[{"name", "type"}]`` in definition order), ``created_at``, ``updated_at`` and
+        ``items`` (how many it holds). Items themselves: ``CatalogStore.items``.
+        """
+        ws = self._ws(workspace)
+        store = CatalogStore(self._emulator.store)
+        return [
+            {**catalog.to_dict(), "items": store.item_count(ws, catalog.catalog_id)}
+            for catalog in store.catalogs(ws)
+        ]
+
+    def reports(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Campaign report definitions by name, each with its latest files.
+
+        Each has the definition's fields (``name``, ``generated_on``, ``schedule``,
+        ``channels``, ``range_days``), ``workspace`` and ``files`` (newest first:
+        ``filename``, ``generated_on``, ``data_from``, ``data_to``, ``expires_at``,
+        ``expired``), as of the emulator's clock.
+        """
+        ws = self._ws(workspace)
+        now = self._emulator.now()
+        return [d.describe(now) for d in ReportBook(self._emulator.store, ws).definitions(ws)]
 
     def reset(self) -> None:
         """Forget all received data, counters and rate usage (fault rules stay)."""

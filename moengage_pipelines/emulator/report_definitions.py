@@ -4,8 +4,10 @@ MoEngage builds report files from definitions made in its dashboard (Campaigns â
 report builder â†’ "Send report to: REST API"); the API only downloads the generated files.
 The emulator keeps such definitions per workspace in its database. They are configuration,
 not received data, so ``reset()`` keeps them (like fault rules). Define them with
-``ReportBook(emulator.store, workspace).define(...)``, ``POST /_emulator/reports``, or the
-``MOENGAGE_EMULATOR_REPORTS`` variable (a JSON list of definitions, or ``@path`` to a file).
+``ReportBook(emulator.store, workspace).define(...)``, ``POST /_emulator/reports``,
+``EmulatorSettings.reports`` (which ``EmulatorSettings.from_env`` fills from the
+``MOENGAGE_EMULATOR_REPORTS`` variable: a JSON list of definitions, or ``@path`` to a file), or
+the CLI's ``--reports``.
 
 A definition generates a file on its first generation date and, when periodic, every day,
 week (7 days) or month (same day of the month, the last day when shorter) after it, never
@@ -41,6 +43,7 @@ __all__ = [
     "ReportFile",
     "file_stem",
     "parse_filename",
+    "parse_reports",
     "reports_from_env",
     "utc_day",
 ]
@@ -217,6 +220,14 @@ class ReportDefinition:
             "range_days": self.days,
         }
 
+    def describe(self, now: float) -> dict[str, Any]:
+        """The definition with its workspace and latest files (inspection API)."""
+        return {
+            **self.to_dict(),
+            "workspace": self.workspace,
+            "files": [report_file.to_dict(now) for report_file in self.files(now)],
+        }
+
     def generation_days(self, until: date) -> Iterator[date]:
         """Generation days up to ``until`` (inclusive), oldest first."""
         if self.schedule == "one_time":
@@ -259,28 +270,40 @@ class ReportDefinition:
         return [self.file(day) for day in reversed(days[-_LISTED_FILES:])]
 
 
+def parse_reports(value: str, *, source: str = ENV_REPORTS) -> list[ReportDefinition]:
+    """Definitions from a JSON list of them, or from ``@path`` naming a file holding one.
+
+    Args:
+        value: The JSON text, or ``@`` and a file path.
+        source: Where the value came from, named in errors (a variable, a CLI option).
+
+    Raises:
+        ConfigError: When the value is not a list of valid definitions.
+    """
+    raw = value.strip()
+    if raw.startswith("@"):
+        try:
+            raw = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read {raw[1:]}: {exc.strerror}") from None
+    try:
+        documents = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ConfigError(f"{source} must be a JSON list of report definitions") from None
+    if not isinstance(documents, list):
+        raise ConfigError(f"{source} must be a JSON list of report definitions")
+    return [ReportDefinition.from_dict(document) for document in documents]
+
+
 def reports_from_env(environ: Mapping[str, str] | None = None) -> list[ReportDefinition]:
-    """Definitions from ``MOENGAGE_EMULATOR_REPORTS``: a JSON list, or ``@path`` to one.
+    """Definitions from ``MOENGAGE_EMULATOR_REPORTS`` (see ``parse_reports``); none when unset.
 
     Raises:
         ConfigError: When the value is not a list of valid definitions.
     """
     env = os.environ if environ is None else environ
     raw = env.get(ENV_REPORTS, "").strip()
-    if not raw:
-        return []
-    if raw.startswith("@"):
-        try:
-            raw = Path(raw[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{ENV_REPORTS}: cannot read {raw[1:]}: {exc.strerror}") from None
-    try:
-        documents = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ConfigError(f"{ENV_REPORTS} must be a JSON list of report definitions") from None
-    if not isinstance(documents, list):
-        raise ConfigError(f"{ENV_REPORTS} must be a JSON list of report definitions")
-    return [ReportDefinition.from_dict(document) for document in documents]
+    return parse_reports(raw, source=ENV_REPORTS) if raw else []
 
 
 class ReportBook:

@@ -13,13 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from moengage_pipelines.emulator.envelopes import CAMPAIGNS, CATALOG, DATA, STATS, Envelope
+from moengage_pipelines.emulator.envelopes import (
+    CAMPAIGNS,
+    CATALOG,
+    DATA,
+    REPORTS,
+    STATS,
+    Envelope,
+)
 from moengage_pipelines.emulator.http import Response
 
 if TYPE_CHECKING:
     from moengage_pipelines.emulator.core import Call
 
 __all__ = [
+    "INSPECTION_PREFIX",
     "AppKeyRule",
     "Handler",
     "KeyFamily",
@@ -27,11 +35,15 @@ __all__ = [
     "RouteMatch",
     "Router",
     "envelope_for_path",
+    "inspection_route",
 ]
 
 KeyFamily = Literal["data", "campaign"]
 AppKeyRule = Literal["optional", "required", "ignored"]
 Handler = Callable[["Call"], Response]
+
+# No MoEngage path starts with it.
+INSPECTION_PREFIX = "/_emulator"
 
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
@@ -137,17 +149,30 @@ class Router:
                 allowed.append(route.method)
         return allowed or None
 
-    def envelope_for(self, path: str) -> Envelope:
-        """The error envelope for a path no route answers (by API-family prefix)."""
-        return envelope_for_path(path)
+
+def inspection_route(method: str, path: str, handler: Handler) -> Route:
+    """A route of the inspection API: under ``/_emulator``, no auth, uncounted, Data errors."""
+    return Route(
+        method,
+        INSPECTION_PREFIX + path,
+        "inspection",
+        handler,
+        envelope=DATA,
+        auth=None,
+        appkey="ignored",
+        json_body=False,
+        counted=False,
+    )
 
 
 def envelope_for_path(path: str) -> Envelope:
-    """Which family's error shape fits a path, judged by its prefix."""
+    """Which family's error shape fits a path no route answers, judged by its prefix."""
     if path.startswith("/core-services/v1/campaign-stats"):
         return STATS
     if path.startswith("/core-services/"):
         return CAMPAIGNS
-    if path.startswith("/v1/catalog"):
+    if path == "/v1/catalog" or path.startswith("/v1/catalog/"):
         return CATALOG
+    if path.startswith("/campaign_reports/"):
+        return REPORTS
     return DATA

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from moengage_pipelines import limits
@@ -17,6 +19,7 @@ from moengage_pipelines.config import (
     ENV_WORKSPACE_ID,
 )
 from moengage_pipelines.emulator.faults import FaultRule
+from moengage_pipelines.emulator.report_definitions import ReportDefinition, reports_from_env
 from moengage_pipelines.errors import ConfigError
 
 __all__ = [
@@ -101,6 +104,8 @@ class EmulatorSettings:
             workspaces do.
         fault_seed: Seed of the fault injector's random draws.
         faults: Fault rules active from start-up (see ``moengage_pipelines.emulator.faults``).
+        reports: Campaign report definitions added at start-up (replacing stored ones of the
+            same name); a definition naming no workspace belongs to ``workspace_id``.
         clock: Source of real time (tests may pass a fake one).
     """
 
@@ -122,6 +127,7 @@ class EmulatorSettings:
     identity_resolution: bool = False
     fault_seed: int = 0
     faults: tuple[FaultRule, ...] = ()
+    reports: tuple[ReportDefinition, ...] = ()
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -143,12 +149,21 @@ class EmulatorSettings:
         unknown = set(self.rate_limits) - set(DEFAULT_RATE_LIMITS)
         if unknown:
             raise ConfigError(f"unknown rate-limit pools: {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "reports", tuple(self.reports))
+        for report in self.reports:
+            if not isinstance(report, ReportDefinition):
+                raise ConfigError(f"reports must be ReportDefinition values, got {report!r}")
+            if report.workspace is not None and report.workspace not in self.workspaces:
+                raise ConfigError(
+                    f"report {report.name!r} names workspace {report.workspace!r}, "
+                    "which the emulator does not serve"
+                )
 
-    @property
-    def workspaces(self) -> dict[str, WorkspaceKeys]:
-        """Every workspace served, the default one first."""
+    @functools.cached_property
+    def workspaces(self) -> Mapping[str, WorkspaceKeys]:
+        """Every workspace served, the default one first (built once: every request reads it)."""
         default = WorkspaceKeys(self.data_api_key, self.campaign_api_key, self.dc)
-        return {self.workspace_id: default, **dict(self.extra_workspaces)}
+        return MappingProxyType({self.workspace_id: default, **dict(self.extra_workspaces)})
 
     def limits_of(self, pool: str) -> tuple[RateLimit, ...]:
         """The windows of a pool after overrides."""
@@ -161,11 +176,16 @@ class EmulatorSettings:
         """Build settings from the ``MOENGAGE_*`` variables the library also reads.
 
         Missing variables fall back to the test defaults (``TEST_WORKSPACE``,
-        ``test-data-key``, ``test-campaign-key``).
+        ``test-data-key``, ``test-campaign-key``). ``MOENGAGE_EMULATOR_REPORTS`` (a JSON list
+        of report definitions, or ``@path`` to one) gives ``reports``.
 
         Args:
             environ: Mapping to read instead of ``os.environ``.
-            **overrides: Other fields (``time_scale``, ``database``...).
+            **overrides: Other fields (``time_scale``, ``database``...); they win over the
+                variables.
+
+        Raises:
+            ConfigError: When a variable holds an invalid value.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -178,5 +198,7 @@ class EmulatorSettings:
         if env.get(ENV_DC, "").strip():
             dc = env[ENV_DC].strip()
             values["dc"] = f"0{dc}" if dc.isdigit() and len(dc) == 1 else dc
+        if "reports" not in overrides:
+            values["reports"] = tuple(reports_from_env(env))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -22,8 +22,9 @@ _MILLIS_THRESHOLD = 100_000_000_000  # 10^11 s is the year 5138; beyond it, it's
 
 
 def _iso(text: str) -> datetime | None:
+    # Python 3.11's fromisoformat reads a trailing "Z" as UTC.
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        value = datetime.fromisoformat(text)
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -67,6 +68,13 @@ def event_epoch(value: object) -> float | None:
         text = str(value).strip()
         if not text:
             return None
+        # Text shaped like ``YYYY-MM-DD...`` is read as ISO 8601 first: trying ``float`` on it
+        # raises, slowly, for nearly every event. If it does not parse, the number and the
+        # ISO readings are tried as for any other text.
+        if len(text) >= 10 and text[4] == "-":
+            parsed = _iso(text)
+            if parsed is not None:
+                return parsed.timestamp()
         try:
             number = float(text)
         except ValueError:

@@ -8,9 +8,8 @@ import httpx
 import orjson
 import pytest
 
-from moengage_pipelines.emulator import Emulator, EmulatorSettings, RateLimit
+from moengage_pipelines.emulator import CatalogStore, Emulator, EmulatorSettings, RateLimit
 from moengage_pipelines.emulator.catalog_rules import convert
-from moengage_pipelines.emulator.catalog_store import CatalogStore
 from tests.emulator.conftest import (
     BASE_URL,
     CAMPAIGN_KEY,
@@ -77,6 +76,21 @@ def test_create_answers_201_with_a_24_hex_id_visible_in_inspection(emulator, cam
         listed = plain.get("/_emulator/catalogs").json()
     assert [(c["catalog_id"], c["name"], c["items"]) for c in listed] == [(catalog_id, "summer", 0)]
     assert [a["name"] for a in listed[0]["attributes"]] == ["id", "title", "link", "image_link"]
+
+
+def test_the_inspector_lists_catalogs_like_the_http_view(emulator, campaigns, catalog_id):
+    added = campaigns.post(
+        f"/v1/catalog/{catalog_id}/items", json={"items": [item("a"), item("b")]}
+    )
+    assert added.status_code == 200
+    listed = emulator.inspect.catalogs()
+    assert [(c["catalog_id"], c["name"], c["price_currency"], c["items"]) for c in listed] == [
+        (catalog_id, "shop", "USD", 2)
+    ]
+    assert {"name": "price", "type": "double"} in listed[0]["attributes"]
+    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as plain:
+        assert plain.get("/_emulator/catalogs").json() == listed
+    assert emulator.inspect.catalogs("ANOTHER_WORKSPACE") == []
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,16 @@ import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
 from moengage_pipelines.config import MoEngageSettings
-from moengage_pipelines.emulator import Emulator, EmulatorSettings, WorkspaceKeys, serve
-from moengage_pipelines.emulator.campaign_catalog import catalogue
-from moengage_pipelines.emulator.report_definitions import (
-    ENV_REPORTS,
+from moengage_pipelines.emulator import (
+    Emulator,
+    EmulatorSettings,
     ReportBook,
     ReportDefinition,
+    WorkspaceKeys,
+    serve,
 )
+from moengage_pipelines.emulator.campaign_catalog import catalogue
+from moengage_pipelines.emulator.report_definitions import ENV_REPORTS
 from moengage_pipelines.emulator.report_files import EMAIL_COLUMNS, PUSH_COLUMNS, SMS_COLUMNS
 from moengage_pipelines.errors import ConfigError
 from moengage_pipelines.pull.reports import read_report
@@ -136,8 +139,10 @@ def test_a_fresh_report_is_a_zip_with_one_csv_per_channel(emu, plain):
     welcome = next(row for row in push if row["Campaign Name"] == "Welcome Push")
     assert welcome["Month"] == "March 2025"
     assert welcome["Conversion Goal 1 Event"] == "App Opened"
-    # 15 Android-only users + 15 users on both: 30 reached on Android, 15 on iOS.
-    assert welcome["Android Sent"] == str(30 - 30 // 20)
+    # 15 Android-only users + 15 users on both: 30 reached on Android, 15 on iOS. The 15 with
+    # two Android events clicked, so failures come from the other 15 only.
+    assert welcome["Android Sent"] == str(30 - (30 - 15) // 20)
+    assert welcome["Android Clicks"] == "15"
     assert welcome["Ios Sent"] == str(15 - 15 // 20)
     assert welcome["All Platform Sent"] == str(
         int(welcome["Android Sent"]) + int(welcome["Ios Sent"])
@@ -403,20 +408,67 @@ def test_generation_days_of_each_schedule():
     assert once.days == 7 and weekly.days == 7 and monthly.days == 30
 
 
-def test_definitions_from_the_environment(monkeypatch, tmp_path, clock):
+def test_definitions_from_the_environment(tmp_path, clock):
     document = [{"name": "Env Report", "generated_on": "2025-03-10", "channels": "SMS"}]
-    monkeypatch.setenv(ENV_REPORTS, orjson.dumps(document).decode())
-    with Emulator(EmulatorSettings(clock=clock)) as emu:
+    environ = {ENV_REPORTS: orjson.dumps(document).decode()}
+    settings = EmulatorSettings.from_env(environ, clock=clock)
+    assert [(d.name, d.channels) for d in settings.reports] == [("Env Report", ("SMS",))]
+    with Emulator(settings) as emu:
         [definition] = ReportBook(emu.store, WORKSPACE).definitions()
         assert (definition.name, definition.channels) == ("Env Report", ("SMS",))
     path = tmp_path / "reports.json"
     path.write_bytes(orjson.dumps([{**document[0], "name": "From File"}]))
-    monkeypatch.setenv(ENV_REPORTS, f"@{path}")
-    with Emulator(EmulatorSettings(clock=clock)) as emu:
+    with Emulator(EmulatorSettings.from_env({ENV_REPORTS: f"@{path}"}, clock=clock)) as emu:
         assert [d.name for d in ReportBook(emu.store, WORKSPACE).definitions()] == ["From File"]
-    monkeypatch.setenv(ENV_REPORTS, '[{"name": "x"}]')
+    # An explicit value wins over the variable.
+    assert EmulatorSettings.from_env(environ, reports=()).reports == ()
     with pytest.raises(ConfigError, match="generated_on"):
-        Emulator(EmulatorSettings(clock=clock))
+        EmulatorSettings.from_env({ENV_REPORTS: '[{"name": "x"}]'})
+    with pytest.raises(ConfigError, match=f"{ENV_REPORTS}: cannot read"):
+        EmulatorSettings.from_env({ENV_REPORTS: f"@{tmp_path / 'missing.json'}"})
+
+
+def test_settings_reports_are_defined_at_start_up_for_their_workspaces(clock):
+    settings = EmulatorSettings(
+        clock=clock,
+        extra_workspaces={"OTHER": WorkspaceKeys("other-data", "other-campaign")},
+        reports=(
+            ReportDefinition("Daily Push", date(2025, 3, 9), "daily", channels=("PUSH",)),
+            ReportDefinition("Other Weekly", date(2025, 3, 3), "weekly", workspace="OTHER"),
+        ),
+    )
+    with Emulator(settings) as emu:
+        [main] = emu.inspect.reports()
+        [other] = emu.inspect.reports("OTHER")
+    assert (main["name"], main["workspace"], main["channels"]) == (
+        "Daily Push",
+        WORKSPACE,
+        ["PUSH"],
+    )
+    assert [f["filename"] for f in main["files"]] == [
+        "Daily_Push_20250310.zip",
+        "Daily_Push_20250309.zip",
+    ]
+    assert (other["name"], other["workspace"], other["files"][0]["data_to"]) == (
+        "Other Weekly",
+        "OTHER",
+        "2025-03-09",
+    )
+
+
+def test_settings_refuse_reports_of_unknown_workspaces_and_other_values():
+    with pytest.raises(ConfigError, match="workspace 'NOPE'"):
+        EmulatorSettings(reports=(ReportDefinition("R", date(2025, 3, 1), workspace="NOPE"),))
+    with pytest.raises(ConfigError, match="ReportDefinition"):
+        EmulatorSettings(reports=({"name": "R", "generated_on": "2025-03-01"},))
+
+
+def test_the_inspector_and_the_http_view_list_the_same_reports(emu, plain):
+    assert emu.inspect.reports() == []
+    assert define(plain).status_code == 201
+    listed = emu.inspect.reports()
+    assert [r["name"] for r in listed] == ["Daily Push"]
+    assert plain.get("/_emulator/reports").json() == listed
 
 
 # -- clients -------------------------------------------------------------------------------------

@@ -12,7 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from moengage_pipelines.cli import build_parser, main
+from moengage_pipelines.cli.emulator import settings_from_args
 from moengage_pipelines.emulator import Emulator, EmulatorSettings, FaultRule, serve
+from moengage_pipelines.emulator.report_definitions import ENV_REPORTS
 from tests.emulator.conftest import DATA_KEY, WORKSPACE, action, customer, event, transition
 
 BULK = f"/v1/transition/{WORKSPACE}"
@@ -49,9 +52,12 @@ def test_reset_after_apply_drops_the_real_connection(emulator_server):
 def test_timeout_fault_on_the_real_server(emulator_server):
     emulator = emulator_server.emulator
     emulator.faults.set([FaultRule("transition", "timeout", seconds=5, count=1)])
-    with httpx.Client(
-        base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY), timeout=0.3
-    ) as client, pytest.raises(httpx.ReadTimeout):
+    with (
+        httpx.Client(
+            base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY), timeout=0.3
+        ) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
         client.post(BULK, json=transition(customer("user-1")))
     with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         assert client.post(BULK, json=transition(customer("user-2"))).status_code == 200
@@ -191,6 +197,8 @@ def test_cli_starts_prints_url_and_stops_on_sigterm(tmp_path):
             str(database),
             "--faults",
             "customer:error:status=503",
+            "--reports",
+            '[{"name": "CLI Report", "generated_on": "2025-03-01", "schedule": "weekly"}]',
         ],
         cwd=ROOT,
         env=env,
@@ -211,6 +219,12 @@ def test_cli_starts_prints_url_and_stops_on_sigterm(tmp_path):
             )
             assert client.post("/v1/customer/CLI_WS", json=customer("user-2")).status_code == 503
             assert client.post(BULK, json=transition(customer("user-3"))).status_code == 409
+            [report] = client.get("/_emulator/reports").json()
+            assert (report["name"], report["workspace"], report["schedule"]) == (
+                "CLI Report",
+                "CLI_WS",
+                "weekly",
+            )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
@@ -240,3 +254,18 @@ def test_cli_rejects_bad_faults():
     )
     assert result.returncode == 2
     assert "unknown fault kind" in result.stderr
+
+
+def test_cli_reports_option_wins_over_the_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(ENV_REPORTS, '[{"name": "From Env", "generated_on": "2025-03-01"}]')
+    parser = build_parser()
+    from_env = settings_from_args(parser.parse_args(["emulator"]))
+    assert [d.name for d in from_env.reports] == ["From Env"]
+    path = tmp_path / "reports.json"
+    path.write_text('[{"name": "From File", "generated_on": "2025-03-02", "channels": ["SMS"]}]')
+    from_file = settings_from_args(parser.parse_args(["emulator", "--reports", f"@{path}"]))
+    assert [(d.name, d.channels) for d in from_file.reports] == [("From File", ("SMS",))]
+    none = settings_from_args(parser.parse_args(["emulator", "--reports", "[]"]))
+    assert none.reports == ()
+    assert main(["emulator", "--port", "0", "--reports", "{not json"]) == 2
+    assert "--reports must be a JSON list of report definitions" in capsys.readouterr().err

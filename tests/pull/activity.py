@@ -145,14 +145,14 @@ def expected_counts(
         for e in (audience_events if channel == "PUSH" else todays)
         if e.action == campaign["goal"] and e.customer_id in attributed
     ]
-    failed = reached // 20
+    failed = (reached - len(clickers)) // 20
     sent = reached - failed
-    bounced = sent // 10 if channel == "EMAIL" else 0
+    bounced = (sent - len(clickers)) // 10 if channel == "EMAIL" else 0
     return {
         "attempted": reached,
         "sent": sent,
         "delivered": sent - bounced,
-        "impressions": sent - sent // 10 if channel == "PUSH" else 0,
+        "impressions": sent - (sent - len(clickers)) // 10 if channel == "PUSH" else 0,
         "clicks": len(clickers),
         "conversions": len(goal_events),
         "revenue": round(sum(e.revenue or 0.0 for e in goal_events), 2),

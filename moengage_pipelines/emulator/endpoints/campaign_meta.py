@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from moengage_pipelines.emulator import campaign_reachability
-from moengage_pipelines.emulator.campaign_catalog import Campaign, catalogue
-from moengage_pipelines.emulator.campaign_query import QueryError, QueryRules, parse_query
+from moengage_pipelines.emulator.campaign_catalog import Campaign
+from moengage_pipelines.emulator.campaign_query import DELIVERY_TYPES, QueryRules
+from moengage_pipelines.emulator.endpoints.campaigns import requested_page
 from moengage_pipelines.emulator.envelopes import CAMPAIGNS
 from moengage_pipelines.emulator.http import Response
 from moengage_pipelines.emulator.routing import Route, Router
@@ -29,17 +30,7 @@ __all__ = ["META_RULES", "meta_item", "register"]
 
 META_RULES = QueryRules(
     channels=("EMAIL", "PUSH", "SMS", "WHATSAPP", "FACEBOOK", "GOOGLE ADS", "CONNECTORS"),
-    # The meta reference lists four delivery types for the request but answers all seven;
-    # the fact sheet calls the request the search request, so all seven are accepted.
-    delivery_types=(
-        "ONE_TIME",
-        "PERIODIC",
-        "EVENT_TRIGGERED",
-        "BUSINESS_EVENT_TRIGGERED",
-        "DEVICE_TRIGGERED",
-        "LOCATION_TRIGGERED",
-        "BROADCAST_LIVE_ACTIVITY",
-    ),
+    delivery_types=DELIVERY_TYPES,
     statuses=("SCHEDULED", "ACTIVE", "PAUSED", "SENT", "STOPPED", "RETIRED", "ARCHIVED"),
     created_date_needs_both=True,
 )
@@ -80,11 +71,7 @@ def meta_item(
 
 def meta(call: Call) -> Response:
     """Validate, filter the workspace's catalogue, answer the page as a bare array."""
-    try:
-        query = parse_query(call.json(), META_RULES)
-    except QueryError as error:
-        raise call.fail(400, error.message, type="Bad Request", attribute=error.target) from None
-    page = query.page_of(catalogue(call.ws))
+    query, page = requested_page(call, META_RULES)
     return call.ok(
         [
             meta_item(

@@ -5,14 +5,13 @@ Every route needs the campaign/catalog key and ``MOE-APPKEY``, answers errors as
 combined over the six endpoints). Writes are synchronous. Rules live in
 ``moengage_pipelines.emulator.catalog_rules``, storage in ``catalog_store``.
 
-Inspection (no auth): ``GET /_emulator/catalogs``, ``/_emulator/catalogs/{catalog_id}``,
-``/_emulator/catalogs/{catalog_id}/items``; each takes ``?workspace=``.
+Inspection (no auth): ``GET /_emulator/catalogs`` (``Inspector.catalogs``),
+``/_emulator/catalogs/{catalog_id}``, ``/_emulator/catalogs/{catalog_id}/items``; each takes
+``?workspace=``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moengage_pipelines import limits
@@ -27,34 +26,15 @@ from moengage_pipelines.emulator.catalog_store import (
     iso_time,
 )
 from moengage_pipelines.emulator.elements import Drop
-from moengage_pipelines.emulator.envelopes import DATA, CatalogEnvelope
+from moengage_pipelines.emulator.envelopes import CATALOG, DATA
 from moengage_pipelines.emulator.http import ApiError, Response
-from moengage_pipelines.emulator.routing import Route, Router
+from moengage_pipelines.emulator.routing import Route, Router, inspection_route
 
 if TYPE_CHECKING:
     from moengage_pipelines.emulator.core import Call, Emulator
 
-__all__ = ["CATALOG_API", "CATALOG_ENDPOINTS", "CatalogApiEnvelope", "register", "search_item"]
+__all__ = ["CATALOG_ENDPOINTS", "register", "search_item"]
 
-_ERROR_CODE = re.compile(r"[a-z]+(-[a-z]+)*")
-
-
-@dataclass(frozen=True)
-class CatalogApiEnvelope(CatalogEnvelope):
-    """The catalog envelope, with an ``error-code`` that is always a catalog code.
-
-    The shared pipeline's helpers (authentication, content type...) pass the Data API's
-    wording as ``type`` ("Authentication required"); the catalog API answers kebab-case codes
-    (``request-unauthenticated``), so such a type is replaced by the code of the status.
-    """
-
-    def error(self, status, message, request_id, *, type=None, attribute=None, headers=()):
-        """The error in the catalog shape, ``error-code`` from ``type`` or the status."""
-        code = type if type and _ERROR_CODE.fullmatch(type) else None
-        return super().error(status, message, request_id, type=code, headers=headers)
-
-
-CATALOG_API = CatalogApiEnvelope()
 
 CATALOG_ENDPOINTS = (
     "catalog_create",
@@ -381,14 +361,7 @@ def _inspected_catalog(call: Call) -> tuple[str, Catalog]:
 
 def inspect_catalogs(call: Call) -> Response:
     """Every catalog of the workspace with its schema and item count."""
-    catalogs = CatalogStore(call.store)
-    workspace = _inspected_workspace(call)
-    return call.ok(
-        [
-            {**c.to_dict(), "items": catalogs.item_count(workspace, c.catalog_id)}
-            for c in catalogs.catalogs(workspace)
-        ]
-    )
+    return call.ok(call.emulator.inspect.catalogs(_inspected_workspace(call)))
 
 
 def inspect_catalog(call: Call) -> Response:
@@ -418,7 +391,7 @@ def register(router: Router, emulator: Emulator) -> None:
                 pattern,
                 endpoint,
                 handler,
-                envelope=CATALOG_API,
+                envelope=CATALOG,
                 auth="campaign",
                 appkey="required",
                 # The body is read by ``_body``: the 5 MB limit applies only with Content-Length.
@@ -434,21 +407,6 @@ def register(router: Router, emulator: Emulator) -> None:
     add("POST", "/v1/catalog/{catalog_id}/items/search", "catalog_items_search", search_items)
     add("POST", "/v1/catalog/{catalog_id}/items/bulk-delete", "catalog_items_delete", delete_items)
 
-    def view(pattern: str, handler: Any) -> None:
-        router.add(
-            Route(
-                "GET",
-                "/_emulator" + pattern,
-                "inspection",
-                handler,
-                envelope=DATA,
-                auth=None,
-                appkey="ignored",
-                json_body=False,
-                counted=False,
-            )
-        )
-
-    view("/catalogs", inspect_catalogs)
-    view("/catalogs/{catalog_id}", inspect_catalog)
-    view("/catalogs/{catalog_id}/items", inspect_items)
+    router.add(inspection_route("GET", "/catalogs", inspect_catalogs))
+    router.add(inspection_route("GET", "/catalogs/{catalog_id}", inspect_catalog))
+    router.add(inspection_route("GET", "/catalogs/{catalog_id}/items", inspect_items))

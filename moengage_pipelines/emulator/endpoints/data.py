@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moengage_pipelines.emulator.elements import (
@@ -50,6 +51,28 @@ def _object(call: Call) -> dict[str, Any]:
     return document
 
 
+def _missing(call: Call, attribute: str, message: str | None = None) -> ApiError:
+    """The Data APIs' 400 ``MissingAttributeError`` for a field that is absent or ill-typed."""
+    message = message or f"{attribute} is not found in the payload"
+    return call.fail(400, message, type="MissingAttributeError", attribute=attribute)
+
+
+def _bounded_list(
+    call: Call, container: dict[str, Any], name: str, maximum: int, limit_attribute: str
+) -> list[Any]:
+    """A field that must be a non-empty list of at most ``maximum`` entries."""
+    value = container.get(name)
+    if value is None:
+        raise _missing(call, name)
+    if not isinstance(value, list) or not value:
+        raise _missing(call, name, f"{name} is expected to be a non-empty List")
+    if len(value) > maximum:
+        raise call.fail(
+            400, f"max limit allowed is {maximum}", type="LimitBreached", attribute=limit_attribute
+        )
+    return value
+
+
 def _element_error(call: Call, error: ElementError) -> ApiError:
     return call.fail(400, error.message, type=error.type, attribute=error.attribute)
 
@@ -69,9 +92,7 @@ def _check_type(call: Call, document: dict[str, Any], expected: str, parsed: Par
         parsed.drops.append(Drop(0, "element", REASON_TYPE_CASE, document, _customer_id(document)))
         return False
     if kind is None:
-        raise call.fail(
-            400, "type is not found in the payload", type="MissingAttributeError", attribute="type"
-        )
+        raise _missing(call, "type")
     raise call.fail(400, f"type should be {expected}", type="AttributeError", attribute="type")
 
 
@@ -88,55 +109,40 @@ def transition(call: Call) -> Response:
     document = _object(call)
     if document.get("type") != "transition":
         if "type" not in document:
-            raise call.fail(
-                400,
-                "type is not found in the payload",
-                type="MissingAttributeError",
-                attribute="type",
-            )
+            raise _missing(call, "type")
         raise call.fail(400, "type should be transition", type="AttributeError", attribute="type")
     elements = document.get("elements")
     if elements is None:
-        raise call.fail(
-            400,
-            "elements is not found in the payload",
-            type="MissingAttributeError",
-            attribute="elements",
-        )
+        raise _missing(call, "elements")
     if not isinstance(elements, list):
         raise call.fail(
             400, "elements is expected to be List", type="AttributeError", attribute="elements"
         )
     if not elements:
-        raise call.fail(
-            400,
-            "elements cannot be empty array",
-            type="MissingAttributeError",
-            attribute="elements",
-        )
+        raise _missing(call, "elements", "elements cannot be empty array")
     parsed = Parsed()
     users = events = 0
-    settings = call.settings
+    # Read once: a body holds hundreds of elements.
+    now, tolerance = call.now, call.settings.future_event_tolerance
+    identity_resolution = call.settings.identity_resolution
     try:
         for index, element in enumerate(elements):
-            kind = element.get("type") if isinstance(element, dict) else None
-            if kind == "customer":
-                users += 1
-                parse_customer(
-                    element, index, parsed, identity_resolution=settings.identity_resolution
-                )
-            elif kind == "event":
+            kind = element.get("type") if type(element) is dict else None
+            if kind == "event":
                 actions = element.get("actions")
-                events += len(actions) if isinstance(actions, list) else 0
+                events += len(actions) if type(actions) is list else 0
                 parse_event(
                     element,
                     index,
                     parsed,
-                    now=call.now,
-                    future_tolerance=settings.future_event_tolerance,
+                    now=now,
+                    future_tolerance=tolerance,
                     bulk=True,
-                    identity_resolution=settings.identity_resolution,
+                    identity_resolution=identity_resolution,
                 )
+            elif kind == "customer":
+                users += 1
+                parse_customer(element, index, parsed, identity_resolution=identity_resolution)
             elif kind == "device":
                 parse_device(element, index, parsed, bulk=True)
             elif isinstance(kind, str) and kind.lower() in ELEMENT_TYPES:
@@ -161,57 +167,66 @@ def transition(call: Call) -> Response:
 # -- Track User / Event / Device --------------------------------------------------------------
 
 
-def track_user(call: Call) -> Response:
-    """``POST /v1/customer/{app_id}``."""
+def _track(
+    call: Call,
+    kind: str,
+    parse: Callable[[dict[str, Any], Parsed], None],
+    weight: Callable[[dict[str, Any]], int] = lambda document: 1,
+) -> Response:
+    """The Track APIs: one payload of ``kind``, its pool spent by ``weight``, then applied."""
     document = _object(call)
     parsed = Parsed()
-    if _check_type(call, document, "customer", parsed):
+    if _check_type(call, document, kind, parsed):
         try:
-            parse_customer(
-                document, 0, parsed, identity_resolution=call.settings.identity_resolution
-            )
+            parse(document, parsed)
         except ElementError as error:
             raise _element_error(call, error) from None
-    call.spend("customer", 1)
+    call.spend(call.route.pools[0], weight(document))
     _apply(call, parsed)
     return _accepted(call)
+
+
+def track_user(call: Call) -> Response:
+    """``POST /v1/customer/{app_id}``."""
+    identity_resolution = call.settings.identity_resolution
+    return _track(
+        call,
+        "customer",
+        lambda document, parsed: parse_customer(
+            document, 0, parsed, identity_resolution=identity_resolution
+        ),
+    )
+
+
+def _actions_weight(document: dict[str, Any]) -> int:
+    actions = document.get("actions")
+    return max(len(actions), 1) if isinstance(actions, list) else 1
 
 
 def track_event(call: Call) -> Response:
-    """``POST /v1/event/{workspace_id}``."""
-    document = _object(call)
-    parsed = Parsed()
-    actions = document.get("actions")
-    if _check_type(call, document, "event", parsed):
-        try:
-            parse_event(
-                document,
-                0,
-                parsed,
-                now=call.now,
-                future_tolerance=call.settings.future_event_tolerance,
-                bulk=False,
-                identity_resolution=call.settings.identity_resolution,
-            )
-        except ElementError as error:
-            raise _element_error(call, error) from None
-    call.spend("event", max(len(actions), 1) if isinstance(actions, list) else 1)
-    _apply(call, parsed)
-    return _accepted(call)
+    """``POST /v1/event/{workspace_id}``: the ``event`` pool is spent by action."""
+    settings = call.settings
+    return _track(
+        call,
+        "event",
+        lambda document, parsed: parse_event(
+            document,
+            0,
+            parsed,
+            now=call.now,
+            future_tolerance=settings.future_event_tolerance,
+            bulk=False,
+            identity_resolution=settings.identity_resolution,
+        ),
+        _actions_weight,
+    )
 
 
 def track_device(call: Call) -> Response:
     """``POST /v1/device/{app_id}``."""
-    document = _object(call)
-    parsed = Parsed()
-    if _check_type(call, document, "device", parsed):
-        try:
-            parse_device(document, 0, parsed, bulk=False)
-        except ElementError as error:
-            raise _element_error(call, error) from None
-    call.spend("device", 1)
-    _apply(call, parsed)
-    return _accepted(call)
+    return _track(
+        call, "device", lambda document, parsed: parse_device(document, 0, parsed, bulk=False)
+    )
 
 
 # -- Get User (export) ------------------------------------------------------------------------
@@ -225,60 +240,29 @@ def export_users(call: Call) -> Response:
     document = _object(call)
     data = document.get("data")
     if data is not None and not isinstance(data, dict):
-        raise call.fail(
-            400, "data is expected to be Object", type="MissingAttributeError", attribute="data"
-        )
+        raise _missing(call, "data", "data is expected to be Object")
     container = data if data is not None else document
     if data is None and "identifiers" not in document:
-        raise call.fail(
-            400, "data is not found in the payload", type="MissingAttributeError", attribute="data"
-        )
-    identifiers = container.get("identifiers")
-    if identifiers is None:
-        raise call.fail(
-            400,
-            "identifiers is not found in the payload",
-            type="MissingAttributeError",
-            attribute="identifiers",
-        )
-    if not isinstance(identifiers, list) or not identifiers:
-        raise call.fail(
-            400,
-            "identifiers is expected to be a non-empty List",
-            type="MissingAttributeError",
-            attribute="identifiers",
-        )
-    if len(identifiers) > EXPORT_MAX_USERS:
-        raise call.fail(
-            400, f"max limit allowed is {EXPORT_MAX_USERS}", type="LimitBreached", attribute="users"
-        )
+        raise _missing(call, "data")
+    identifiers = _bounded_list(call, container, "identifiers", EXPORT_MAX_USERS, "users")
     fields = container.get("user_fields_to_export")
     if fields is not None and (
         not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
     ):
-        raise call.fail(
-            400,
-            "user_fields_to_export is expected to be List",
-            type="MissingAttributeError",
-            attribute="user_fields_to_export",
+        raise _missing(
+            call, "user_fields_to_export", "user_fields_to_export is expected to be List"
         )
     wanted: list[tuple[str, str]] = []
     for item in identifiers:
         kind = item.get("identifier_type") if isinstance(item, dict) else None
         value = item.get("identifier") if isinstance(item, dict) else None
         if kind not in ("customer_id", "id", "moengage_id"):
-            raise call.fail(
-                400,
-                "identifier_type is expected to be one of customer_id, id",
-                type="MissingAttributeError",
-                attribute="identifier_type",
+            raise _missing(
+                call, "identifier_type", "identifier_type is expected to be one of customer_id, id"
             )
         if not isinstance(value, str) or not value:
-            raise call.fail(
-                400,
-                "identifier is expected to be String or Unicode String.",
-                type="MissingAttributeError",
-                attribute="identifier",
+            raise _missing(
+                call, "identifier", "identifier is expected to be String or Unicode String."
             )
         wanted.append((kind, value))
     call.spend("customers_export", len(wanted))
@@ -316,25 +300,14 @@ def delete_user(call: Call) -> Response:
     kind = document.get("identity_type")
     value = document.get("identity_value")
     if kind is None:
-        raise call.fail(
-            400,
-            "identity_type is not found in the payload",
-            type="MissingAttributeError",
-            attribute="identity_type",
-        )
+        raise _missing(call, "identity_type")
     if kind not in ("customer_id", "id", "moengage_id"):
-        raise call.fail(
-            400,
-            "identity_type is expected to be one of customer_id, id",
-            type="MissingAttributeError",
-            attribute="identity_type",
+        raise _missing(
+            call, "identity_type", "identity_type is expected to be one of customer_id, id"
         )
     if not isinstance(value, str) or not value.strip():
-        raise call.fail(
-            400,
-            "identity_value is expected to be String or Unicode String.",
-            type="MissingAttributeError",
-            attribute="identity_value",
+        raise _missing(
+            call, "identity_value", "identity_value is expected to be String or Unicode String."
         )
     lookup = "customer_id" if kind == "customer_id" else "id"
     user = call.store.find_users(call.ws, lookup, [value]).get(value)
@@ -351,44 +324,13 @@ def delete_user(call: Call) -> Response:
 def merge_users(call: Call) -> Response:
     """``POST /v1/customer/merge?app_id=``: up to 50 pairs; a failing pair is skipped."""
     document = _object(call)
-    pairs = document.get("merge_data")
-    if pairs is None:
-        raise call.fail(
-            400,
-            "merge_data is not found in the payload",
-            type="MissingAttributeError",
-            attribute="merge_data",
-        )
-    if not isinstance(pairs, list) or not pairs:
-        raise call.fail(
-            400,
-            "merge_data is expected to be a non-empty List",
-            type="MissingAttributeError",
-            attribute="merge_data",
-        )
-    if len(pairs) > MERGE_MAX_PAIRS:
-        raise call.fail(
-            400,
-            f"max limit allowed is {MERGE_MAX_PAIRS}",
-            type="LimitBreached",
-            attribute="merge_data",
-        )
+    pairs = _bounded_list(call, document, "merge_data", MERGE_MAX_PAIRS, "merge_data")
     for pair in pairs:
         if not isinstance(pair, dict):
-            raise call.fail(
-                400,
-                "merge_data is expected to be a List of Objects",
-                type="MissingAttributeError",
-                attribute="merge_data",
-            )
+            raise _missing(call, "merge_data", "merge_data is expected to be a List of Objects")
         for name in ("merged_user", "retained_user"):
             if not isinstance(pair.get(name), str) or not pair[name]:
-                raise call.fail(
-                    400,
-                    f"{name} is expected to be String or Unicode String.",
-                    type="MissingAttributeError",
-                    attribute=name,
-                )
+                raise _missing(call, name, f"{name} is expected to be String or Unicode String.")
     call.spend("customer_merge", len(pairs))
     skipped = []
     for index, pair in enumerate(pairs):
@@ -410,96 +352,41 @@ def merge_users(call: Call) -> Response:
 def register(router: Router, emulator: Emulator) -> None:
     """Add the Data API routes."""
     settings = emulator.settings
-    data_max = settings.data_api_max_bytes
-
-    def route(
-        pattern: str, endpoint: str, handler: Any, envelope: DataEnvelope, **kw: Any
-    ) -> Route:
-        return Route("POST", pattern, endpoint, handler, envelope=envelope, auth="data", **kw)
-
     router.add(
-        route(
+        Route(
+            "POST",
             "/v1/transition/{workspace_id}",
             "transition",
             transition,
-            EVENT_ENVELOPE,
+            envelope=EVENT_ENVELOPE,
             workspace_param="workspace_id",
             max_bytes=settings.transition_max_bytes,
             pools=("transition_users", "transition_events"),
             weighted=True,
         )
     )
-    router.add(
-        route(
-            "/v1/customer/{app_id}",
-            "customer",
-            track_user,
-            USER_ENVELOPE,
-            workspace_param="app_id",
-            max_bytes=data_max,
-            pools=("customer",),
-            weighted=True,
+    # Each of these spends the pool named like its endpoint; the workspace parameter is a path
+    # placeholder or, when the path has none, a query parameter. Only Delete User spends per
+    # request rather than by weight.
+    for pattern, endpoint, handler, envelope, workspace_param in (
+        ("/v1/customer/{app_id}", "customer", track_user, USER_ENVELOPE, "app_id"),
+        ("/v1/event/{workspace_id}", "event", track_event, EVENT_ENVELOPE, "workspace_id"),
+        ("/v1/device/{app_id}", "device", track_device, EVENT_ENVELOPE, "app_id"),
+        ("/v1/customers/export", "customers_export", export_users, USER_ENVELOPE, "app_id"),
+        ("/v1/customer/delete", "customer_delete", delete_user, DELETE_ENVELOPE, "app_id"),
+        ("/v1/customer/merge", "customer_merge", merge_users, USER_ENVELOPE, "app_id"),
+    ):
+        router.add(
+            Route(
+                "POST",
+                pattern,
+                endpoint,
+                handler,
+                envelope=envelope,
+                workspace_param=workspace_param,
+                workspace_in_query=f"{{{workspace_param}}}" not in pattern,
+                max_bytes=settings.data_api_max_bytes,
+                pools=(endpoint,),
+                weighted=endpoint != "customer_delete",
+            )
         )
-    )
-    router.add(
-        route(
-            "/v1/event/{workspace_id}",
-            "event",
-            track_event,
-            EVENT_ENVELOPE,
-            workspace_param="workspace_id",
-            max_bytes=data_max,
-            pools=("event",),
-            weighted=True,
-        )
-    )
-    router.add(
-        route(
-            "/v1/device/{app_id}",
-            "device",
-            track_device,
-            EVENT_ENVELOPE,
-            workspace_param="app_id",
-            max_bytes=data_max,
-            pools=("device",),
-            weighted=True,
-        )
-    )
-    router.add(
-        route(
-            "/v1/customers/export",
-            "customers_export",
-            export_users,
-            USER_ENVELOPE,
-            workspace_param="app_id",
-            workspace_in_query=True,
-            max_bytes=data_max,
-            pools=("customers_export",),
-            weighted=True,
-        )
-    )
-    router.add(
-        route(
-            "/v1/customer/delete",
-            "customer_delete",
-            delete_user,
-            DELETE_ENVELOPE,
-            workspace_param="app_id",
-            workspace_in_query=True,
-            max_bytes=data_max,
-            pools=("customer_delete",),
-        )
-    )
-    router.add(
-        route(
-            "/v1/customer/merge",
-            "customer_merge",
-            merge_users,
-            USER_ENVELOPE,
-            workspace_param="app_id",
-            workspace_in_query=True,
-            max_bytes=data_max,
-            pools=("customer_merge",),
-            weighted=True,
-        )
-    )

@@ -11,8 +11,9 @@
   (an object), ``DELETE`` removes all.
 * ``POST /_emulator/reset``: forget received data, counters and rate usage.
 
-Every view takes ``?workspace=`` (default: the main workspace). No authentication: the
-emulator is a local test tool.
+The catalog and report families add their own views (``/_emulator/catalogs``,
+``/_emulator/reports``). Every view takes ``?workspace=`` (default: the main workspace). No
+authentication: the emulator is a local test tool.
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ import orjson
 from moengage_pipelines.emulator.envelopes import DATA
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.emulator.http import ApiError, Response
-from moengage_pipelines.emulator.routing import Route, Router
+from moengage_pipelines.emulator.routing import Router, inspection_route
 from moengage_pipelines.errors import ConfigError
 
 if TYPE_CHECKING:
     from moengage_pipelines.emulator.core import Call, Emulator
 
-__all__ = ["PREFIX", "register"]
-
-PREFIX = "/_emulator"
+__all__ = ["register"]
 
 
 def _ws(call: Call) -> str | None:
@@ -81,19 +80,7 @@ def register(router: Router, emulator: Emulator) -> None:
     """Add the inspection routes."""
 
     def add(method: str, path: str, handler: Any) -> None:
-        router.add(
-            Route(
-                method,
-                PREFIX + path,
-                "inspection",
-                handler,
-                envelope=DATA,
-                auth=None,
-                appkey="ignored",
-                json_body=False,
-                counted=False,
-            )
-        )
+        router.add(inspection_route(method, path, handler))
 
     def view(getter: Any) -> Any:
         def handler(call: Call) -> Response:

@@ -17,37 +17,35 @@ request answers the ZIP (``report_files.build_report``) as ``application/gzip``,
 type of the API reference (the bytes are a ZIP, as the ``.zip`` name says).
 
 Report definitions (inspection, no auth): ``GET /_emulator/reports`` lists them with their
-files; ``POST`` adds one (``ReportDefinition.from_dict`` fields); ``DELETE`` removes all; each
-takes ``?workspace=``.
+files (``Inspector.reports``); ``POST`` adds one (``ReportDefinition.from_dict`` fields);
+``DELETE`` removes all; each takes ``?workspace=``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
 from moengage_pipelines.emulator import auth
-from moengage_pipelines.emulator.envelopes import DATA, Envelope
-from moengage_pipelines.emulator.http import ApiError, Response, json_response
+from moengage_pipelines.emulator.envelopes import DATA, REPORTS
+from moengage_pipelines.emulator.http import ApiError, Response
 from moengage_pipelines.emulator.report_definitions import (
     ReportBook,
     ReportDefinition,
     parse_filename,
-    reports_from_env,
     utc_day,
 )
 from moengage_pipelines.emulator.report_files import build_report
-from moengage_pipelines.emulator.routing import Route, Router
+from moengage_pipelines.emulator.routing import Route, Router, inspection_route
 from moengage_pipelines.errors import ConfigError
 
 if TYPE_CHECKING:
     from moengage_pipelines.emulator.core import Call, Emulator
 
-__all__ = ["REPORT_ENVELOPE", "ReportEnvelope", "register", "report_signature"]
+__all__ = ["register", "report_signature"]
 
 CONTENT_TYPE = "application/gzip"
 
@@ -57,35 +55,8 @@ def report_signature(workspace_id: str, filename: str, secret_key: str) -> str:
     return hashlib.sha256(f"{workspace_id}|{filename}|{secret_key}".encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class ReportEnvelope(Envelope):
-    """``{"error": {"attribute", "message", "type": "BAD REQUEST", "request_id"}}``; 401 ``{}``.
-
-    The reference documents 401 as an empty body; it is sent as the empty JSON object.
-    """
-
-    name: str = "reports"
-
-    def error(self, status, message, request_id, *, type=None, attribute=None, headers=()):
-        """An error in the report download's shape."""
-        if status == 401:
-            return json_response(401, {}, headers)
-        body = {
-            "error": {
-                "attribute": attribute or "",
-                "message": message,
-                "type": type or ("BAD REQUEST" if status == 400 else "ERROR"),
-                "request_id": request_id,
-            }
-        }
-        return json_response(status, body, headers)
-
-
-REPORT_ENVELOPE = ReportEnvelope()
-
-
 def _bad(call: Call, attribute: str, message: str) -> ApiError:
-    return call.fail(400, message, type="BAD REQUEST", attribute=attribute)
+    return call.fail(400, message, attribute=attribute)
 
 
 def _signature(call: Call) -> str | None:
@@ -97,7 +68,7 @@ def download(call: Call) -> Response:
     """Check the signature, name and age of the file, then answer the ZIP."""
     signature = _signature(call)
     if signature is None:
-        raise ApiError(REPORT_ENVELOPE.error(401, "Signature missing", call.request_id))
+        raise ApiError(REPORTS.error(401, "Signature missing", call.request_id))
     app_id, filename = call.params["app_id"], call.params["filename"]
     keys = call.settings.workspaces.get(app_id)
     host_dc = auth.check_host(call.request, call.request_id, call.route)
@@ -105,7 +76,7 @@ def download(call: Call) -> Response:
         raise _bad(call, "APP_ID", f"Invalid App Id: {app_id}")
     expected = report_signature(app_id, filename, keys.campaign_api_key)
     if not hmac.compare_digest(signature, expected):
-        raise ApiError(REPORT_ENVELOPE.error(401, "Invalid Signature", call.request_id))
+        raise ApiError(REPORTS.error(401, "Invalid Signature", call.request_id))
     parsed = parse_filename(filename)
     if parsed is None:
         raise _bad(
@@ -143,18 +114,10 @@ def _book(call: Call) -> tuple[ReportBook, str]:
     return ReportBook(call.store, workspace), workspace
 
 
-def _listing(call: Call, definition: ReportDefinition) -> dict[str, Any]:
-    return {
-        **definition.to_dict(),
-        "workspace": definition.workspace,
-        "files": [f.to_dict(call.now) for f in definition.files(call.now)],
-    }
-
-
 def list_reports(call: Call) -> Response:
     """Definitions of the workspace with their latest files."""
-    book, workspace = _book(call)
-    return call.ok([_listing(call, d) for d in book.definitions(workspace)])
+    _, workspace = _book(call)
+    return call.ok(call.emulator.inspect.reports(workspace))
 
 
 def define_report(call: Call) -> Response:
@@ -177,7 +140,7 @@ def define_report(call: Call) -> Response:
             type="InvalidParams",
             attribute="workspace",
         )
-    return call.ok(_listing(call, book.define(definition)), status=201)
+    return call.ok(book.define(definition).describe(call.now), status=201)
 
 
 def clear_reports(call: Call) -> Response:
@@ -189,14 +152,11 @@ def clear_reports(call: Call) -> Response:
 def register(router: Router, emulator: Emulator) -> None:
     """Add the download route and the definitions' inspection routes.
 
-    Definitions in ``MOENGAGE_EMULATOR_REPORTS`` are added at start-up.
-
-    Raises:
-        ConfigError: When that variable holds an invalid definition.
+    The definitions of ``EmulatorSettings.reports`` are added at start-up.
     """
     ReportBook.install(emulator.store)
     book = ReportBook(emulator.store, emulator.settings.workspace_id)
-    for definition in reports_from_env():
+    for definition in emulator.settings.reports:
         book.define(definition)
     router.add(
         Route(
@@ -204,27 +164,12 @@ def register(router: Router, emulator: Emulator) -> None:
             "/campaign_reports/rest_api/{app_id}/{filename}",
             "campaign_report",
             download,
-            envelope=REPORT_ENVELOPE,
+            envelope=REPORTS,
             auth=None,
             appkey="ignored",
             json_body=False,
         )
     )
-    for method, handler in (
-        ("GET", list_reports),
-        ("POST", define_report),
-        ("DELETE", clear_reports),
-    ):
-        router.add(
-            Route(
-                method,
-                "/_emulator/reports",
-                "inspection",
-                handler,
-                envelope=DATA,
-                auth=None,
-                appkey="ignored",
-                json_body=False,
-                counted=False,
-            )
-        )
+    router.add(inspection_route("GET", "/reports", list_reports))
+    router.add(inspection_route("POST", "/reports", define_report))
+    router.add(inspection_route("DELETE", "/reports", clear_reports))
