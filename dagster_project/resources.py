@@ -39,6 +39,7 @@ class MoEngageResource(dg.ConfigurableResource):
             "Overrides the data-centre host, e.g. the local emulator; unset reads "
             "MOENGAGE_BASE_URL at run time."
         ),
+        repr=False,  # a URL can carry a password
     )
     max_body_bytes: int = Field(
         default=100_000, description="Largest bulk-import body to send, in bytes (limit 100 KB)."
@@ -51,6 +52,7 @@ class MoEngageResource(dg.ConfigurableResource):
             "(one machine, the default), 'redis://host:port/db' (several machines) or 'memory' "
             "(one process); unset reads MOENGAGE_RATE_BUDGET_STORE at run time."
         ),
+        repr=False,  # a Redis URL can carry a password
     )
 
     def settings(self) -> MoEngageSettings:

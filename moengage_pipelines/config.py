@@ -12,8 +12,9 @@ The same five names configure the library, the CLI, the Dagster resources and th
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
@@ -28,6 +29,7 @@ __all__ = [
     "ENV_WORKSPACE_ID",
     "KeyFamily",
     "MoEngageSettings",
+    "without_password",
 ]
 
 ENV_WORKSPACE_ID = "MOENGAGE_WORKSPACE_ID"
@@ -64,7 +66,8 @@ class MoEngageSettings(BaseModel):
         base_url: Overrides the data-centre host, e.g. ``http://127.0.0.1:8765`` for the emulator.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Validation errors would otherwise quote the input: a key, or a URL with a password.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     workspace_id: str
     data_api_key: SecretStr | None = None
@@ -99,13 +102,26 @@ class MoEngageSettings(BaseModel):
             return None
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"{ENV_BASE_URL} must start with http:// or https://, got {value!r}")
+            raise ValueError(
+                f"{ENV_BASE_URL} must start with http:// or https://, got "
+                f"{without_password(value)!r}"
+            )
         return value
 
     @property
     def api_base(self) -> str:
         """The root URL requests go to: ``base_url`` if set, else ``https://api-{dc}.moengage.com``."""
         return self.base_url or f"https://api-{self.dc}.moengage.com"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Keys are SecretStr already; a base URL may carry a password of its own.
+        for name, value in super().__repr_args__():
+            yield name, without_password(value) if name == "base_url" and value else value
+
+    @property
+    def api_base_redacted(self) -> str:
+        """``api_base`` with any password in it replaced by ``***``, for reprs, logs and keys."""
+        return without_password(self.api_base)
 
     def key(self, family: KeyFamily) -> str:
         """Return the API key of a key family, or raise a ConfigError naming the missing variable.
@@ -149,3 +165,12 @@ class MoEngageSettings(BaseModel):
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             messages = "; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())
             raise ConfigError(messages) from None
+
+
+def without_password(url: str) -> str:
+    """Return ``url`` with the password of its user info (``user:password@``) as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -153,7 +153,7 @@ class MoEngageClient:
     def __repr__(self) -> str:
         return (
             f"MoEngageClient(workspace_id={self.settings.workspace_id!r}, "
-            f"base_url={self.settings.api_base!r})"
+            f"base_url={self.settings.api_base_redacted!r})"
         )
 
     def __enter__(self) -> MoEngageClient:

@@ -149,7 +149,7 @@ def _print(document: dict[str, Any]) -> None:
 
 def _run_campaigns(args: argparse.Namespace) -> int:
     from moengage_pipelines.pull.campaigns import ALL_CHANNELS, CatalogueOptions
-    from moengage_pipelines.pull.pipeline import pull_catalogue
+    from moengage_pipelines.pull.catalogue_pull import pull_catalogue
 
     options = CatalogueOptions(
         channels=tuple(args.channel or ALL_CHANNELS),
@@ -164,8 +164,8 @@ def _run_campaigns(args: argparse.Namespace) -> int:
 
 
 def _run_stats(args: argparse.Namespace) -> int:
-    from moengage_pipelines.pull.pipeline import pull_stats, stats_days
     from moengage_pipelines.pull.stats import StatsOptions
+    from moengage_pipelines.pull.stats_pull import pull_stats, stats_days
 
     if args.start is not None or args.end is not None:
         if args.start is None or args.end is None:
@@ -199,7 +199,7 @@ def _run_stats(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from moengage_pipelines.pull.pipeline import pull_report
+    from moengage_pipelines.pull.report_pull import pull_report
 
     day = args.day or datetime.now(UTC).date()
 

@@ -2,11 +2,15 @@
 
 Connection settings come from the ``MOENGAGE_*`` variables (a dry run needs none). A progress
 display is shown when stdout is a terminal; the totals are printed at the end either way.
+
+With a push ledger (``--ledger``, or the ``--dead-letters`` warehouse), a re-run of the same
+window skips the bodies MoEngage already accepted, as Dagster's pushes do.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from contextlib import ExitStack
 from typing import Any
@@ -16,6 +20,9 @@ from moengage_pipelines.push.report import PushReport
 __all__ = ["register"]
 
 ENTITIES = ("users", "events", "catalog")
+# The push ledger's resend policies (``moengage_pipelines.push.ledger.RESEND_POLICIES``),
+# spelled out so that ``--help`` imports nothing heavy.
+RESEND_CHOICES = ("never", "ambiguous", "always")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +63,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "catalog state; without it rejects are only counted",
     )
     parser.add_argument(
+        "--ledger",
+        metavar="WAREHOUSE_URL",
+        help="warehouse recording every body sent, so a re-run of the same window skips what "
+        "MoEngage accepted (default: the --dead-letters warehouse; none without it)",
+    )
+    parser.add_argument(
+        "--resend",
+        choices=RESEND_CHOICES,
+        help="with a ledger, bodies an earlier run may have delivered: never (events' default), "
+        "ambiguous (users' and catalogs' default) or always (a forced re-push)",
+    )
+    parser.add_argument(
         "--fail-on-rejects", action="store_true", help="exit non-zero if any row is rejected"
     )
     parser.set_defaults(handler=_run)
@@ -81,6 +100,16 @@ def _window(args: argparse.Namespace) -> Any:
         raise ConfigError(f"bad time window: {exc}") from None
 
 
+def _partition(window: Any) -> str | None:
+    """The ledger and dead-letter partition of a CLI push: its window, as text."""
+    if window is None:
+        return None
+    start, end = window.start, window.end
+    if end - start == dt.timedelta(days=1) and start.time() == dt.time(0):
+        return start.date().isoformat()
+    return f"{start.isoformat()}/{end.isoformat()}"
+
+
 def _run(args: argparse.Namespace) -> int:
     from moengage_pipelines.errors import ConfigError
     from moengage_pipelines.limits import TRANSITION_MAX_BYTES
@@ -99,13 +128,18 @@ def _run(args: argparse.Namespace) -> int:
     except SourceError as exc:
         raise ConfigError(str(exc)) from None
     sync_name = args.sync_name or f"cli/{args.entity}"
-    interactive = sys.stdout.isatty()
+    ledger_url = args.ledger or args.dead_letters
+    if args.resend and not ledger_url:
+        raise ConfigError("--resend needs a push ledger: give --ledger or --dead-letters")
     with ExitStack() as stack:
         client = None if args.dry_run else stack.enter_context(_client())
-        dead_letters = catalog_state = None
+        warehouses = _Warehouses(stack)
+        dead_letters = catalog_state = ledger = None
         if args.dead_letters:
-            dead_letters, catalog_state = _results(stack, args.dead_letters)
-        progress = stack.enter_context(_Progress(interactive, args.dry_run))
+            dead_letters, catalog_state = _results(warehouses.open(args.dead_letters))
+        if ledger_url:
+            ledger = _ledger(warehouses.open(ledger_url))
+        progress = stack.enter_context(_Progress(args.dry_run))
         options = PushOptions(
             max_body_bytes=args.max_body_bytes or TRANSITION_MAX_BYTES,
             batch_rows=args.batch_rows,
@@ -113,12 +147,14 @@ def _run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             fail_on_rejects=False,
             on_progress=progress.update,
+            resend=args.resend,
         )
         report = run_push(
-            source, mapping, client, sync_name=sync_name, window=window,
-            dead_letters=dead_letters, options=options, catalog_state=catalog_state,
+            source, mapping, client, sync_name=sync_name, partition=_partition(window),
+            window=window, dead_letters=dead_letters, options=options,
+            catalog_state=catalog_state, ledger=ledger,
         )
-    _print_report(report)
+    _print_report(report, ledger=ledger is not None)
     if report.failed_bodies:
         return 1
     if args.fail_on_rejects and report.rows_rejected:
@@ -134,31 +170,53 @@ def _client() -> Any:
     return MoEngageClient(MoEngageSettings.from_env())
 
 
-def _results(stack: ExitStack, url: str) -> tuple[Any, Any]:
-    from moengage_pipelines.push.catalog import WarehouseCatalogState
-    from moengage_pipelines.push.dead_letters import DeadLetterWriter
-    from moengage_pipelines.warehouse import Warehouse
+class _Warehouses:
+    """Warehouses opened by URL, once each (the ledger often shares the dead letters' one)."""
 
-    warehouse = stack.enter_context(Warehouse.open(url))
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._open: dict[str, Any] = {}
+
+    def open(self, url: str) -> Any:
+        from moengage_pipelines.warehouse import Warehouse
+
+        if url not in self._open:
+            self._open[url] = self._stack.enter_context(Warehouse.open(url))
+        return self._open[url]
+
+
+def _results(warehouse: Any) -> tuple[Any, Any]:
+    from moengage_pipelines.push.catalog_state import WarehouseCatalogState
+    from moengage_pipelines.push.dead_letters import DeadLetterWriter
+
     return DeadLetterWriter(warehouse), WarehouseCatalogState(warehouse)
 
 
-class _Progress:
-    """A rich live line while pushing (only on a terminal)."""
+def _ledger(warehouse: Any) -> Any:
+    from moengage_pipelines.push.ledger import PushLedger
 
-    def __init__(self, interactive: bool, dry_run: bool) -> None:
-        self.interactive = interactive
+    return PushLedger(warehouse)
+
+
+class _Progress:
+    """A rich live line while pushing (only when stdout is a terminal)."""
+
+    def __init__(self, dry_run: bool) -> None:
         self.dry_run = dry_run
         self._progress: Any = None
         self._task: Any = None
 
     def __enter__(self) -> _Progress:
-        if self.interactive:
+        from rich.console import Console
+
+        # Rich decides whether stdout is a terminal (TTY_COMPATIBLE/FORCE_COLOR override it).
+        console = Console()
+        if console.is_terminal:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                transient=True,
+                console=console, transient=True,
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("reading", total=None)
@@ -181,7 +239,7 @@ class _Progress:
             self._progress.__exit__(*exc)
 
 
-def _print_report(report: PushReport) -> None:
+def _print_report(report: PushReport, *, ledger: bool = False) -> None:
     verb = "packed (dry run)" if report.dry_run else "sent"
     lines = [
         f"rows read:     {report.rows_read:,}",
@@ -202,6 +260,16 @@ def _print_report(report: PushReport) -> None:
         lines.append(f"items updated: {report.items_updated:,}, deleted: {report.items_deleted:,}")
     if report.failed_bodies:
         lines.append(f"failed bodies: {report.failed_bodies:,} ({report.failed_rows:,} rows)")
+    if ledger:
+        lines.append(
+            f"bodies skipped: {report.bodies_skipped:,} ({report.rows_skipped:,} rows) "
+            "already accepted by MoEngage"
+        )
+        if report.bodies_held:
+            lines.append(
+                f"bodies held:   {report.bodies_held:,} ({report.rows_held:,} rows) may have "
+                "been applied; rerun with --resend ambiguous to send them again"
+            )
     if not report.dry_run:
         lines.append(f"retries:       {report.retries:,} ({report.http_429:,} x 429)")
     lines.append(f"duration:      {report.duration_seconds:.2f}s")

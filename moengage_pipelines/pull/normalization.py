@@ -49,6 +49,7 @@ __all__ = [
     "StatsContext",
     "daily_rows",
     "flatten_stats",
+    "issue_examples",
     "parse_number",
     "platform_total_rows",
 ]
@@ -118,6 +119,11 @@ class ShapeIssue:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+def issue_examples(issues: Sequence[ShapeIssue | str], limit: int = 20) -> list[str]:
+    """The first ``limit`` issues as text, for run metadata and CLI summaries."""
+    return [str(issue) for issue in issues[:limit]]
 
 
 @dataclass(frozen=True)

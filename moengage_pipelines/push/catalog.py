@@ -1,11 +1,11 @@
-"""Catalog pushes: create the catalog, upsert items, optionally mirror deletions.
+"""Catalog pushes: upsert items into the catalog, optionally mirror deletions.
 
 MoEngage's catalog API is synchronous and answers each request with per-item counts, so the
 push works request by request (its rate limit, 100 requests a minute, makes concurrency
 pointless):
 
-1. the catalog is found (``catalog_id`` in the mapping, or remembered by a ``CatalogState``)
-   or created with the mapping's attributes; missing attributes are added;
+1. the catalog is found or created, its missing attributes added and their types checked
+   (``moengage_pipelines.push.catalog_schema``);
 2. items are added (``POST items``) in bodies of at most 50 items and 5 MB; items MoEngage
    reports as ``duplicate-item-ids`` already exist and are updated (``PATCH items``);
 3. items MoEngage reports invalid become dead letters with the rule ``catalog_<error-id>``;
@@ -16,8 +16,8 @@ pointless):
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -26,14 +26,12 @@ import pyarrow as pa
 from moengage_pipelines.errors import AuthError, MoEngageHTTPError
 from moengage_pipelines.limits import CATALOG_MAX_ITEMS
 from moengage_pipelines.push.body import Body
-from moengage_pipelines.push.mapping import (
-    CATALOG_MANDATORY_ATTRIBUTES,
-    CatalogMapping,
-    MappingError,
-)
+from moengage_pipelines.push.catalog_schema import resolve_catalog
+from moengage_pipelines.push.catalog_state import CatalogState
+from moengage_pipelines.push.mapping import CatalogMapping, MappingError
 from moengage_pipelines.push.packing import catalog_packer
 from moengage_pipelines.push.report import PushReport
-from moengage_pipelines.push.serialization import ElementSerializer, infer_catalog_type
+from moengage_pipelines.push.serialization import ElementSerializer
 from moengage_pipelines.push.stream import (
     DeadLetterBuffer,
     DeadLetterSink,
@@ -45,125 +43,10 @@ from moengage_pipelines.push.validation import Rule
 if TYPE_CHECKING:
     from moengage_pipelines.push.pipeline import PushOptions
     from moengage_pipelines.sources.base import Source, TimeWindow
-    from moengage_pipelines.warehouse import Warehouse
 
-__all__ = [
-    "CatalogState",
-    "MemoryCatalogState",
-    "WarehouseCatalogState",
-    "catalog_attributes",
-    "run_catalog_push",
-]
+__all__ = ["run_catalog_push"]
 
 DUPLICATE_ITEM_IDS = "duplicate-item-ids"
-
-
-class CatalogState(Protocol):
-    """Remembers catalog ids by name and the item ids pushed to each catalog."""
-
-    def catalog_id(self, name: str) -> str | None:
-        """The id of a catalog created earlier, or None."""
-        ...
-
-    def remember_catalog(self, name: str, catalog_id: str) -> None:
-        """Store a catalog's id."""
-        ...
-
-    def item_ids(self, catalog_id: str) -> set[str]:
-        """Ids of the items the catalog holds, as far as pushes know."""
-        ...
-
-    def replace_item_ids(self, catalog_id: str, item_ids: Iterable[str]) -> None:
-        """Store the ids the catalog holds after a push."""
-        ...
-
-
-class MemoryCatalogState:
-    """A ``CatalogState`` kept in memory (one process; tests)."""
-
-    def __init__(self) -> None:
-        self._catalogs: dict[str, str] = {}
-        self._items: dict[str, set[str]] = {}
-
-    def catalog_id(self, name: str) -> str | None:
-        """The id of a catalog created earlier, or None."""
-        return self._catalogs.get(name)
-
-    def remember_catalog(self, name: str, catalog_id: str) -> None:
-        """Store a catalog's id."""
-        self._catalogs[name] = catalog_id
-
-    def item_ids(self, catalog_id: str) -> set[str]:
-        """Ids of the items the catalog holds, as far as pushes know."""
-        return set(self._items.get(catalog_id, set()))
-
-    def replace_item_ids(self, catalog_id: str, item_ids: Iterable[str]) -> None:
-        """Store the ids the catalog holds after a push."""
-        self._items[catalog_id] = set(item_ids)
-
-
-class WarehouseCatalogState:
-    """A ``CatalogState`` kept in two warehouse tables, so it survives ephemeral runners.
-
-    Args:
-        warehouse: An open ``Warehouse``.
-        catalogs_table: Table of ``(catalog_name, catalog_id)``.
-        items_table: Table of ``(catalog_id, item_id)``.
-    """
-
-    def __init__(
-        self,
-        warehouse: Warehouse,
-        *,
-        catalogs_table: str = "moengage_catalogs",
-        items_table: str = "moengage_catalog_items",
-    ) -> None:
-        self.warehouse = warehouse
-        self.catalogs_table = catalogs_table
-        self.items_table = items_table
-
-    def catalog_id(self, name: str) -> str | None:
-        """The id of a catalog created earlier, or None."""
-        if not self.warehouse.table_exists(self.catalogs_table):
-            return None
-        table = self.warehouse.table_name(self.catalogs_table).sql
-        result = self.warehouse.query(
-            f"SELECT catalog_id FROM {table} WHERE catalog_name = $1", [name]
-        )
-        return result.column(0)[0].as_py() if result.num_rows else None
-
-    def remember_catalog(self, name: str, catalog_id: str) -> None:
-        """Store a catalog's id."""
-        data = pa.table({"catalog_name": [name], "catalog_id": [catalog_id]})
-        self.warehouse.replace_rows(self.catalogs_table, data, where={"catalog_name": name})
-
-    def item_ids(self, catalog_id: str) -> set[str]:
-        """Ids of the items the catalog holds, as far as pushes know."""
-        if not self.warehouse.table_exists(self.items_table):
-            return set()
-        table = self.warehouse.table_name(self.items_table).sql
-        result = self.warehouse.query(
-            f"SELECT item_id FROM {table} WHERE catalog_id = $1", [catalog_id]
-        )
-        return {value for value in result.column(0).to_pylist() if value is not None}
-
-    def replace_item_ids(self, catalog_id: str, item_ids: Iterable[str]) -> None:
-        """Store the ids the catalog holds after a push."""
-        ids = sorted(set(item_ids))
-        data = pa.table(
-            {"catalog_id": pa.array([catalog_id] * len(ids), pa.string()),
-             "item_id": pa.array(ids, pa.string())}
-        )
-        self.warehouse.replace_rows(self.items_table, data, where={"catalog_id": catalog_id})
-
-
-def catalog_attributes(mapping: CatalogMapping, schema: pa.Schema) -> list[dict[str, str]]:
-    """The ``{"name", "type"}`` list a catalog is created with (mandatory ones first)."""
-    attributes = [{"name": name, "type": "string"} for name in CATALOG_MANDATORY_ATTRIBUTES]
-    for name, spec in mapping.attributes.items():
-        kind = spec.type or infer_catalog_type(schema.field(spec.column).type)
-        attributes.append({"name": name, "type": kind})
-    return attributes
 
 
 class _CatalogPush:
@@ -185,6 +68,7 @@ class _CatalogPush:
         self.options = options
         self.state = state
         self.catalog_id: str | None = None
+        self.resolved = False
         self.seen: set[str] = set()
         self.stored: set[str] = set()
         # Source row of each id in flight, for dead letters of items MoEngage refuses.
@@ -193,40 +77,12 @@ class _CatalogPush:
     # -- catalog --------------------------------------------------------------------------
 
     def resolve(self, schema: pa.Schema) -> None:
-        if self.catalog_id is not None or self.options.dry_run:
+        if self.resolved:
             return
-        mapping = self.mapping
-        catalog_id = mapping.catalog_id or (
-            self.state.catalog_id(mapping.catalog) if self.state else None
+        self.catalog_id = resolve_catalog(
+            self.mapping, schema, self.client, self.state, dry_run=self.options.dry_run
         )
-        attributes = catalog_attributes(mapping, schema)
-        if catalog_id is None:
-            if not mapping.create_missing:
-                raise MappingError(
-                    f"catalog {mapping.catalog!r} has no known id and create_missing is off; "
-                    "set catalog_id in the mapping"
-                )
-            try:
-                catalog_id = self.client.create_catalog(
-                    mapping.catalog, price_currency=mapping.price_currency, attributes=attributes
-                )
-            except MoEngageHTTPError as exc:
-                if "duplicate" in (exc.message + exc.body).lower():
-                    raise MappingError(
-                        f"catalog {mapping.catalog!r} already exists but its id is unknown "
-                        "(MoEngage cannot look a catalog up by name); set catalog_id in the "
-                        "mapping"
-                    ) from None
-                raise
-        elif mapping.create_missing and mapping.attributes:
-            # Existing attributes are ignored by MoEngage; new ones are added.
-            custom = attributes[len(CATALOG_MANDATORY_ATTRIBUTES):]
-            self.client.add_catalog_attributes(catalog_id, custom)
-        if not catalog_id:
-            raise MoEngageHTTPError(0, "catalog creation returned no catalog_id")
-        self.catalog_id = catalog_id
-        if self.state is not None:
-            self.state.remember_catalog(mapping.catalog, catalog_id)
+        self.resolved = True
 
     # -- items ----------------------------------------------------------------------------
 

@@ -145,7 +145,8 @@ def run_push(
         # A re-run of a partition replaces its dead letters instead of adding to them.
         clear(sync_name, partition)
     if isinstance(mapping, CatalogMapping):
-        from moengage_pipelines.push.catalog import WarehouseCatalogState, run_catalog_push
+        from moengage_pipelines.push.catalog import run_catalog_push
+        from moengage_pipelines.push.catalog_state import WarehouseCatalogState
 
         results = getattr(dead_letters, "warehouse", None)
         if catalog_state is None and results is not None:

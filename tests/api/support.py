@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.ratebudget import budget_for_workspace
 from moengage_pipelines.config import MoEngageSettings
 from moengage_pipelines.emulator.core import Emulator
 from moengage_pipelines.emulator.server import serve
@@ -63,3 +65,46 @@ def running(emulator_settings: EmulatorSettings) -> Iterator[tuple[Emulator, str
     """An emulator with custom settings served on a free loopback port."""
     with Emulator(emulator_settings) as emulator, serve(emulator) as url:
         yield emulator, url
+
+
+TRANSPORTS = ("in_process", "loopback")
+"""How a test reaches the emulator: its in-process httpx transport, or a real uvicorn server on
+a loopback socket (HTTP framing, headers and connection handling as a real client sees them)."""
+
+
+@contextmanager
+def emulated(
+    kind: str,
+    emulator_settings: EmulatorSettings | None = None,
+    *,
+    credentials: dict[str, Any] | None = None,
+    **client_options: Any,
+) -> Iterator[tuple[Emulator, MoEngageClient]]:
+    """An emulator and a client reaching it the ``kind`` way (one of ``TRANSPORTS``).
+
+    Args:
+        kind: ``"in_process"`` or ``"loopback"``.
+        emulator_settings: The emulator's settings (default ones otherwise).
+        credentials: Changes to the client's ``MoEngageSettings`` (e.g. a wrong key).
+        **client_options: Passed to ``MoEngageClient`` (``retry``, ``budget``...). Without a
+            ``budget``, both kinds get a fresh in-memory one with MoEngage's limits.
+    """
+    emulator_settings = emulator_settings or EmulatorSettings()
+    changes = credentials or {}
+    if kind == "in_process":
+        with Emulator(emulator_settings) as emulator:
+            client_settings = settings(**changes)
+            with MoEngageClient(
+                client_settings, transport=emulator.transport(), **client_options
+            ) as client:
+                yield emulator, client
+        return
+    if kind != "loopback":
+        raise ValueError(f"unknown transport {kind!r}; expected one of {TRANSPORTS}")
+    with running(emulator_settings) as (emulator, url):
+        client_settings = settings(url, **changes)
+        client_options.setdefault(
+            "budget", budget_for_workspace(client_settings, store="memory")
+        )
+        with MoEngageClient(client_settings, **client_options) as client:
+            yield emulator, client

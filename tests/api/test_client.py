@@ -33,8 +33,10 @@ from moengage_pipelines.errors import (
 from tests.api.support import (
     CAMPAIGN_KEY,
     DATA_KEY,
+    TRANSPORTS,
     WORKSPACE,
     customer,
+    emulated,
     event,
     settings,
     transition_body,
@@ -149,17 +151,27 @@ def test_download_report_signs_the_filename(emulator: Emulator) -> None:
     assert refused.value.status == 401
 
 
-def test_wrong_key_family_is_an_auth_error_with_moengage_message(emulator: Emulator) -> None:
-    swapped = settings(data_api_key=CAMPAIGN_KEY, campaign_api_key=DATA_KEY)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("credentials", "status", "message"),
+    [
+        # a key of the other family: MoEngage answers 401 or 403; the emulator says 403
+        ({"data_api_key": CAMPAIGN_KEY, "campaign_api_key": DATA_KEY}, 403, "does not have access"),
+        ({"data_api_key": "not-a-key"}, 401, "App Secret key mismatch"),
+    ],
+)
+def test_auth_refusals_fail_fast_with_moengage_message(
+    transport: str, credentials: dict[str, str], status: int, message: str
+) -> None:
     body = transition_body([customer("c1")])
-    with MoEngageClient(swapped, transport=emulator.transport(), retry=FAST_RETRY) as client:
+    with emulated(transport, credentials=credentials, retry=FAST_RETRY) as (emulator, client):
         with pytest.raises(AuthError) as raised:
             client.post_transition(body.payload, users=1, events=0)
         assert client.stats.retries == 0
-    # MoEngage answers 401 or 403 for a key of the wrong family; the emulator says 403
-    assert raised.value.status in (401, 403)
-    assert "does not have access" in raised.value.message
-    assert transition_requests(emulator) == 1
+        assert transition_requests(emulator) == 1
+    assert raised.value.status == status
+    assert message in raised.value.message
+    assert not any(key in str(raised.value) for key in credentials.values())
 
 
 def test_missing_key_is_a_config_error_naming_the_variable(emulator: Emulator) -> None:
@@ -172,23 +184,27 @@ def test_missing_key_is_a_config_error_naming_the_variable(emulator: Emulator) -
         client.search_campaigns({"limit": 1, "page": 1})
 
 
-def test_bad_request_fails_fast_with_moengage_message(emulator: Emulator) -> None:
-    with in_process(emulator) as client:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_bad_request_fails_fast_with_moengage_message(transport: str) -> None:
+    with emulated(transport, retry=FAST_RETRY) as (emulator, client):
         with pytest.raises(RequestRejectedError) as raised:
             client.post_transition(b'{"type":"transition","elements":[]}', users=0, events=0)
         assert client.stats.retries == 0
+        assert transition_requests(emulator) == 1
     assert raised.value.status == 400
     assert "elements cannot be empty" in raised.value.message
-    assert transition_requests(emulator) == 1
 
 
-def test_payload_too_large_is_not_retried(emulator: Emulator) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_payload_too_large_is_not_retried(transport: str) -> None:
     body = transition_body([customer(f"c{i}", blob="x" * 2000) for i in range(60)])
     assert body.size > 102_400
-    with in_process(emulator) as client, pytest.raises(PayloadTooLargeError) as raised:
-        client.post_transition(body.payload, users=body.users, events=0)
+    with emulated(transport, retry=FAST_RETRY) as (emulator, client):
+        with pytest.raises(PayloadTooLargeError) as raised:
+            client.post_transition(body.payload, users=body.users, events=0)
+        assert transition_requests(emulator) == 1
+        assert emulator.inspect.users() == {}
     assert raised.value.status == 413
-    assert transition_requests(emulator) == 1
 
 
 def test_2xx_saying_fail_is_an_error() -> None:
@@ -263,11 +279,14 @@ def test_ambiguous_failures_can_be_surfaced_instead_of_retried(emulator: Emulato
     assert len(emulator.inspect.events(customer_id="c1")) == 1
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(
     ("reset_style", "retry_after"),
     [("epoch", False), ("seconds", False), ("epoch", True)],
 )
-def test_429_waits_for_the_reset_then_succeeds(reset_style: str, retry_after: bool) -> None:
+def test_429_waits_for_the_reset_then_succeeds(
+    transport: str, reset_style: str, retry_after: bool
+) -> None:
     emulator_settings = EmulatorSettings(
         time_scale=60.0,
         ratelimit_reset=reset_style,  # type: ignore[arg-type]
@@ -276,12 +295,9 @@ def test_429_waits_for_the_reset_then_succeeds(reset_style: str, retry_after: bo
     )
     # A backoff far shorter than the window: only honouring the headers avoids a second 429.
     retry = RetryConfig(backoff_initial=0.0001, jitter=0.0, max_attempts=3, max_elapsed=30)
-    with (
-        Emulator(emulator_settings) as emulator,
-        MoEngageClient(
-            settings(), transport=emulator.transport(), budget=RateBudget.unlimited(), retry=retry
-        ) as client,
-    ):
+    with emulated(
+        transport, emulator_settings, budget=RateBudget.unlimited(), retry=retry
+    ) as (emulator, client):
         first = transition_body([customer(f"a{i}") for i in range(5)])
         client.post_transition(first.payload, users=5, events=0)
         second = transition_body([customer(f"b{i}") for i in range(5)])
@@ -289,22 +305,25 @@ def test_429_waits_for_the_reset_then_succeeds(reset_style: str, retry_after: bo
         client.post_transition(second.payload, users=5, events=0, trace=trace)
         assert trace.http_429 == 1 and trace.retries == 1
         assert len(emulator.inspect.users()) == 10
+        [pool] = emulator.inspect.rate_usage().values()
+        assert pool["refused_requests"] == 1
 
 
-def test_429_outlasting_the_retries_carries_retry_after() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_429_outlasting_the_retries_carries_retry_after(transport: str) -> None:
     emulator_settings = EmulatorSettings(
         rate_limits={"transition_users": (RateLimit(1, 3600),)}, ratelimit_reset="seconds"
     )
     retry = RetryConfig(max_rate_limit_wait=5.0)
-    with (
-        Emulator(emulator_settings) as emulator,
-        MoEngageClient(
-            settings(), transport=emulator.transport(), budget=RateBudget.unlimited(), retry=retry
-        ) as client,
-    ):
-        client.post_transition(transition_body([customer("a")]).payload, users=1, events=0)
+    with emulated(
+        transport, emulator_settings, budget=RateBudget.unlimited(), retry=retry
+    ) as (emulator, client):
+        client.post_transition(transition_body([customer("c1")]).payload, users=1, events=0)
         with pytest.raises(RateLimitedError) as raised:
-            client.post_transition(transition_body([customer("b")]).payload, users=1, events=0)
+            client.post_transition(transition_body([customer("c2")]).payload, users=1, events=0)
+        # the wait asked for is longer than allowed: the 429 is not retried
+        assert transition_requests(emulator) == 2
+        assert set(emulator.inspect.users()) == {"c1"}
     assert raised.value.status == 429
     assert raised.value.retry_after is not None and raised.value.retry_after > 5.0
 
@@ -449,3 +468,26 @@ def test_request_sends_json_with_the_headers_moengage_requires(emulator: Emulato
     assert search.headers["moe-appkey"] == WORKSPACE
     assert orjson.loads(search.content)["request_id"]
     assert transition.headers["authorization"] != search.headers["authorization"]
+
+
+def test_a_password_in_the_base_url_stays_out_of_reprs_errors_and_budget_keys(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from moengage_pipelines.api.ratebudget import budget_for_workspace, namespace_for
+
+    caplog.set_level(logging.DEBUG)
+    secret = "Pr0xyPassw0rd"
+    with_password = settings(f"http://gateway:{secret}@127.0.0.1:9")
+    with pytest.raises(ValueError) as invalid:  # pydantic's ValidationError
+        settings(f"ftp://gateway:{secret}@127.0.0.1:9")
+    budget = budget_for_workspace(with_password, store="memory")
+    retry = RetryConfig(backoff_initial=0.001, max_attempts=2)
+    with MoEngageClient(with_password, retry=retry, budget=budget, timeout=2) as client:
+        with pytest.raises(MoEngageConnectionError) as refused:
+            client.post_transition(b"{}", users=0, events=0)
+        texts = [repr(client), repr(client.budget), str(refused.value), repr(refused.value)]
+    texts += [namespace_for(with_password), str(invalid.value), caplog.text]
+    assert "gateway:***@127.0.0.1:9" in repr(client)
+    # two settings differing only in the password still have their own budgets
+    assert namespace_for(with_password) != namespace_for(settings("http://127.0.0.1:9"))
+    assert not any(secret in text for text in texts)

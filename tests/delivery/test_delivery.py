@@ -1,4 +1,8 @@
-"""deliver() against the emulator: concurrency, 413 splits, failures, bounded read-ahead."""
+"""deliver() against the emulator: concurrency, 413 splits, failures, bounded read-ahead.
+
+The refusals MoEngage answers (413, 400, 401) are tested both in-process and against the
+emulator served on a real loopback socket.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,16 @@ from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.emulator.settings import EmulatorSettings
 from moengage_pipelines.push.body import Body
 from moengage_pipelines.push.delivery import DeliveryResult, deliver
-from tests.api.support import customer, event, running, settings, transition_body, user_bodies
+from tests.api.support import (
+    TRANSPORTS,
+    customer,
+    emulated,
+    event,
+    running,
+    settings,
+    transition_body,
+    user_bodies,
+)
 
 FAST_RETRY = RetryConfig(backoff_initial=0.001, jitter=0.0, max_attempts=6, max_elapsed=30)
 
@@ -52,15 +65,19 @@ def test_delivers_every_body_concurrently() -> None:
     assert len(users) == 1000 and len(events) == 2
 
 
-def test_413_splits_the_body_until_the_halves_fit() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_413_splits_the_body_until_the_halves_fit(transport: str) -> None:
     emulator_settings = EmulatorSettings(transition_max_bytes=2_000)
     elements = [customer(f"c{i}", note="x" * 100) for i in range(40)]
     oversized = customer("huge", note="y" * 3_000)
     body = transition_body([*elements[:20], oversized, *elements[20:]], first_row=100)
-    with Emulator(emulator_settings) as emulator, client_for(emulator) as client:
+    with emulated(transport, emulator_settings, retry=FAST_RETRY) as (emulator, client):
         result = deliver([body], client)
         users = emulator.inspect.users()
+        too_large = emulator.inspect.counters()["transition"]["413"]
     assert result.splits_413 >= 3
+    # every split came from a 413 the server answered, plus the one element that never fits
+    assert too_large == result.splits_413 + 1
     assert result.users_sent == 40 and set(users) == {f"c{i}" for i in range(40)}
     # the element too large on its own is the one failure, found at its row
     assert len(result.failures) == 1
@@ -83,13 +100,16 @@ def test_a_body_heavier_than_a_rate_window_is_split() -> None:
     assert result.splits_budget == 1 and result.bodies_sent == 2 and result.ok
 
 
-def test_refused_bodies_are_recorded_and_the_rest_delivered() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_refused_bodies_are_recorded_and_the_rest_delivered(transport: str) -> None:
     bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=25)
     bodies = [*user_bodies(1, 25), bad, *user_bodies(2, 25, prefix="v")]
-    with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
+    with emulated(transport, retry=FAST_RETRY) as (emulator, client):
         result = deliver(bodies, client, concurrency=2)
         assert len(emulator.inspect.users()) == 75
-    assert result.bodies_sent == 3 and not result.stopped
+        # the 400 was sent once: refusals are not retried
+        assert emulator.inspect.counters()["transition"]["requests"] == 4
+    assert result.bodies_sent == 3 and not result.stopped and result.retries == 0
     [failure] = result.failures
     assert (failure.first_row, failure.status) == (25, 400)
     assert "elements cannot be empty" in failure.message
@@ -105,16 +125,28 @@ def test_fail_fast_stops_reading_bodies() -> None:
     assert result.bodies_sent < 200
 
 
-def test_auth_failure_stops_the_run_even_without_fail_fast() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("data_api_key", "status", "message"),
+    [
+        ("not-the-key", 401, "App Secret key mismatch"),
+        ("test-campaign-key", 403, "does not have access to this API"),
+    ],
+)
+def test_auth_failure_stops_the_run_even_without_fail_fast(
+    transport: str, data_api_key: str, status: int, message: str
+) -> None:
     stream = Counting(user_bodies(100, 5))
-    wrong = settings(data_api_key="not-the-key")
-    with (
-        Emulator(EmulatorSettings()) as emulator,
-        MoEngageClient(wrong, transport=emulator.transport(), retry=FAST_RETRY) as client,
-    ):
-        result = deliver(stream, client, concurrency=2)
-    assert result.stopped and result.bodies_sent == 0
-    assert {failure.status for failure in result.failures} == {401}
+    wrong = {"data_api_key": data_api_key}
+    with emulated(transport, credentials=wrong, retry=FAST_RETRY) as (emulator, client):
+        result = deliver(stream, client, concurrency=2, max_in_flight=2)
+        requests = emulator.inspect.counters()["transition"]["requests"]
+    assert result.stopped and result.bodies_sent == 0 and result.retries == 0
+    assert {failure.status for failure in result.failures} == {status}
+    assert all(message in failure.message for failure in result.failures)
+    assert all(data_api_key not in failure.message for failure in result.failures)
+    # only the bodies already in flight were sent, each once
+    assert requests == len(result.failures) <= 2
     assert stream.read < 100
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -254,7 +254,7 @@ def test_pull_assets_share_the_daily_partitions_pool_and_lineage(monkeypatch):
     for key in ("moengage_reports/campaign_stats", "moengage_reports/campaign_report_files"):
         node = graph.get(dg.AssetKey.from_user_string(key))
         assert node.partitions_def == DAILY
-        assert node.freshness_policy is not None
+        _assert_nightly_freshness(node.freshness_policy)
         assert {k.to_user_string() for k in node.parent_keys} == {
             "moengage/users",
             "moengage/events",
@@ -264,6 +264,14 @@ def test_pull_assets_share_the_daily_partitions_pool_and_lineage(monkeypatch):
         assert asset.op.pool == "moengage_reports_api"
     catalogue = graph.get(dg.AssetKey.from_user_string("moengage/campaigns"))
     assert catalogue.partitions_def is None and "moengage" in catalogue.kinds
+    _assert_nightly_freshness(catalogue.freshness_policy)
+
+
+def _assert_nightly_freshness(policy) -> None:
+    """The documented policy (operations.md): warn after 26 hours, fail after 36."""
+    assert policy is not None
+    assert policy.warn_window.to_timedelta() == timedelta(hours=26)
+    assert policy.fail_window.to_timedelta() == timedelta(hours=36)
 
 
 def test_the_code_location_materializes_the_catalogue_in_the_nightly_job(monkeypatch):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from moengage_pipelines.pull.campaigns import CatalogueOptions, fetch_campaigns, parse_timestamp
-from moengage_pipelines.pull.pipeline import pull_catalogue
+from moengage_pipelines.pull.catalogue_pull import pull_catalogue
 from moengage_pipelines.pull.tables import CAMPAIGNS_TABLE
 
 

@@ -84,3 +84,16 @@ def test_pull_report_loads_a_file_and_fails_on_a_missing_one(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["status"] == "missing"
     assert "is not available" in captured.err and "'Monthly Email'" in captured.err
+
+
+def test_pull_errors_never_show_a_warehouse_password(cli_env, capsys):
+    secret = "Hunter2Secret"
+    for url in (
+        f"postgresql://etl:{secret}@127.0.0.1:1/test?connect_timeout=2",  # unreachable
+        f"mysql://etl:{secret}@db/x",  # unsupported
+    ):
+        code = main(["pull", "campaigns", "--warehouse", url])
+        captured = capsys.readouterr()
+        assert code == 2
+        assert captured.err.startswith("error: ") and "etl:***@" in captured.err
+        assert secret not in captured.err + captured.out

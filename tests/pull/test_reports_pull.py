@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from moengage_pipelines.pull.pipeline import pull_report, pull_stats
+from moengage_pipelines.pull.report_pull import pull_report
+from moengage_pipelines.pull.stats_pull import pull_stats
 from moengage_pipelines.pull.tables import STATS_DAILY_TABLE
 from tests.pull import activity
 from tests.pull.activity import DAYS

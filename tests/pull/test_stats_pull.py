@@ -5,13 +5,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from moengage_pipelines.pull.catalogue_pull import pull_catalogue
 from moengage_pipelines.pull.errors import (
     ResponseShapeError,
     StatsNotEnabledError,
     StatsWindowError,
 )
-from moengage_pipelines.pull.pipeline import pull_catalogue, pull_stats, stats_days
 from moengage_pipelines.pull.stats import StatsOptions, fetch_day, iter_stats_pages
+from moengage_pipelines.pull.stats_pull import pull_stats, stats_days
 from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_TABLE
 from tests.pull import activity
 from tests.pull.activity import DAYS

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from moengage_pipelines.push.catalog import MemoryCatalogState, WarehouseCatalogState
+from moengage_pipelines.push.catalog_state import MemoryCatalogState, WarehouseCatalogState
 from moengage_pipelines.push.mapping import MappingError
 from moengage_pipelines.push.pipeline import PushOptions, run_push
 
@@ -150,3 +150,75 @@ def test_catalog_id_is_remembered_next_to_the_dead_letters(parquet_source, clien
     assert (second.items_sent, second.items_updated) == (2, 1)
     catalog_id = WarehouseCatalogState(dead_letters.warehouse).catalog_id("products")
     assert set(_search(client, catalog_id, ["r-1", "r-2"])) == {"r-1", "r-2"}
+
+
+def _requests(emulator, endpoint: str) -> int:
+    return emulator.inspect.counters().get(endpoint, {}).get("requests", 0)
+
+
+def _attribute_types(emulator, name: str) -> dict[str, str]:
+    [catalog] = [c for c in emulator.inspect.catalogs() if c["name"] == name]
+    return {attribute["name"]: attribute["type"] for attribute in catalog["attributes"]}
+
+
+def test_missing_attributes_are_added_to_an_existing_catalog(
+    parquet_source, client, emulator, dead_letters
+):
+    narrow = {**MAPPING, "attributes": {"price": "price"}}
+    run_push(parquet_source(_items(["n-1"])), narrow, client, sync_name="n",
+             dead_letters=dead_letters)
+    assert "in_stock" not in _attribute_types(emulator, "products")
+    assert _requests(emulator, "catalog_attributes") == 0  # created with its attributes
+
+    report = run_push(parquet_source(_items(["n-1", "n-2"])), MAPPING, client, sync_name="n",
+                      dead_letters=dead_letters)
+    assert report.items_sent == 2 and report.items_invalid == 0 and report.rows_rejected == 0
+    types = _attribute_types(emulator, "products")
+    assert {k: types[k] for k in ("price", "in_stock", "added", "store")} == {
+        "price": "double", "in_stock": "bool", "added": "datetime", "store": "geopoint",
+    }
+    assert _requests(emulator, "catalog_attributes") == 1
+    catalog_id = WarehouseCatalogState(dead_letters.warehouse).catalog_id("products")
+    found = _search(client, catalog_id, ["n-1", "n-2"])
+    assert found["n-1"]["in_stock"] is True and found["n-2"]["store"] == "12.9716,77.5946"
+
+    # Every attribute is known now: the next push spends no request on attributes.
+    run_push(parquet_source(_items(["n-3"])), MAPPING, client, sync_name="n",
+             dead_letters=dead_letters)
+    assert _requests(emulator, "catalog_attributes") == 1
+
+
+def test_changing_an_attribute_type_is_a_clear_error_and_sends_nothing(
+    parquet_source, client, emulator, dead_letters
+):
+    from moengage_pipelines.push.catalog_schema import CatalogAttributeTypeError
+
+    run_push(parquet_source(_items(["t-1"])), MAPPING, client, sync_name="t",
+             dead_letters=dead_letters)
+    requests = _requests(emulator, "total")
+    retyped = {**MAPPING, "attributes": {**MAPPING["attributes"],
+                                         "price": {"column": "price", "type": "string"}}}
+    for dry_run in (True, False):
+        with pytest.raises(CatalogAttributeTypeError) as raised:
+            run_push(parquet_source(_items(["t-1", "t-2"])), retyped, client, sync_name="t",
+                     dead_letters=dead_letters, options=PushOptions(dry_run=dry_run))
+        message = str(raised.value)
+        assert "'price'" in message and "is double" in message and "gives string" in message
+        assert "cannot change the type" in message
+    # Nothing was sent: neither attributes nor items; the catalog keeps its type.
+    assert _requests(emulator, "total") == requests
+    assert _attribute_types(emulator, "products")["price"] == "double"
+    assert isinstance(raised.value, MappingError)
+
+
+def test_a_source_column_changing_type_is_caught_too(parquet_source, client, emulator):
+    from moengage_pipelines.push.catalog_schema import CatalogAttributeTypeError
+
+    state = MemoryCatalogState()
+    run_push(parquet_source(_items(["s-1"])), MAPPING, client, sync_name="s",
+             catalog_state=state)
+    data = _items(["s-1"])
+    data["in_stock"] = ["yes"]  # a text column now: inferred as string, the catalog has bool
+    with pytest.raises(CatalogAttributeTypeError, match="'in_stock' \\(column 'in_stock'\\)"):
+        run_push(parquet_source(data), MAPPING, client, sync_name="s", catalog_state=state)
+    assert _requests(emulator, "catalog_items_add") == 1

@@ -25,14 +25,9 @@ from dagster_project.defs.reports.metadata import day_chart_markdown, table_sche
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from moengage_pipelines.pull.errors import PullError
-from moengage_pipelines.pull.pipeline import (
-    CHART_METRICS,
-    ReportPullReport,
-    pull_report,
-    pull_stats,
-    stats_days,
-)
+from moengage_pipelines.pull.report_pull import ReportPullReport, pull_report
 from moengage_pipelines.pull.stats import StatsOptions
+from moengage_pipelines.pull.stats_pull import CHART_METRICS, pull_stats, stats_days
 from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_SCHEMA, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse
 

@@ -18,8 +18,8 @@ from dagster_project.defs.reports.checks import CAMPAIGNS_FOUND_CHECK, CAMPAIGNS
 from dagster_project.defs.reports.metadata import table_schema
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from moengage_pipelines.pull.campaigns import CatalogueOptions
+from moengage_pipelines.pull.catalogue_pull import pull_catalogue
 from moengage_pipelines.pull.errors import PullError
-from moengage_pipelines.pull.pipeline import pull_catalogue
 from moengage_pipelines.pull.tables import CAMPAIGNS_SCHEMA, CAMPAIGNS_TABLE
 from moengage_pipelines.warehouse import Warehouse
 

@@ -18,12 +18,12 @@ def namespace_for(workspace: str | MoEngageSettings) -> str:
     """The budget namespace of a workspace.
 
     It is the workspace id; with settings whose ``base_url`` overrides the host (an emulator),
-    the URL is part of it, so a local emulator never shares a budget with MoEngage itself nor
-    with another emulator.
+    the URL (without any password) is part of it, so a local emulator never shares a budget with
+    MoEngage itself nor with another emulator.
     """
     if isinstance(workspace, MoEngageSettings):
         if workspace.base_url:
-            return f"{workspace.base_url}|{workspace.workspace_id}"
+            return f"{workspace.api_base_redacted}|{workspace.workspace_id}"
         return workspace.workspace_id
     return workspace
 

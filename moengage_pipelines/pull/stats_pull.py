@@ -1,20 +1,14 @@
-"""The pulls wired together: MoEngage → normalized rows → warehouse tables, idempotently.
+"""The campaign stats pull: one day at a time into the tidy and the wide stats tables.
 
-* :func:`pull_catalogue`: every campaign into ``moengage_campaigns``.
-* :func:`pull_stats`: one day at a time into ``moengage_campaign_stats`` (tidy) and
-  ``moengage_campaign_stats_daily`` (wide); each day's rows are *replaced*, so re-pulling a
-  day (the nightly lookback re-pulls the last 3, because conversions restate) never
-  duplicates anything.
-* :func:`pull_report`: one report file into ``moengage_report_<name>``, replacing the rows of
-  its generation date. A missing or expired file writes nothing (rows loaded earlier stay)
-  and comes back as a report with ``status`` ``missing`` / ``expired``.
+Each day's rows are *replaced* in ``moengage_campaign_stats`` (tidy) and
+``moengage_campaign_stats_daily`` (wide), so re-pulling a day (the nightly lookback re-pulls
+the last 3, because conversions restate) never duplicates anything.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -22,32 +16,19 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from moengage_pipelines.pull.campaigns import (
-    CatalogueOptions,
-    SearchClient,
-    campaign_record,
-    fetch_campaigns,
-)
-from moengage_pipelines.pull.errors import PullError, ReportUnavailableError
 from moengage_pipelines.pull.normalization import (
     ShapeIssue,
     daily_rows,
+    issue_examples,
     platform_total_rows,
-)
-from moengage_pipelines.pull.reports import (
-    ReportClient,
-    download_report,
-    read_report,
 )
 from moengage_pipelines.pull.stats import StatsClient, StatsOptions, fetch_day
 from moengage_pipelines.pull.tables import (
-    CAMPAIGNS_SCHEMA,
     CAMPAIGNS_TABLE,
     STATS_DAILY_SCHEMA,
     STATS_DAILY_TABLE,
     STATS_SCHEMA,
     STATS_TABLE,
-    report_table_name,
     to_arrow,
 )
 from moengage_pipelines.warehouse import Warehouse
@@ -55,14 +36,10 @@ from moengage_pipelines.warehouse import Warehouse
 __all__ = [
     "CHART_METRICS",
     "CampaignSelection",
-    "CatalogueReport",
     "DaySummary",
-    "ReportPullReport",
     "StatsReport",
     "catalogue_campaign_ids",
     "catalogue_parents",
-    "pull_catalogue",
-    "pull_report",
     "pull_stats",
     "stats_days",
 ]
@@ -76,100 +53,6 @@ the campaigns active that day, paged), or explicit ids."""
 
 CHART_METRICS = ("sent", "delivered", "clicks", "conversions")
 """The per-day totals reported (and charted) for each pulled day."""
-
-
-def _issue_texts(issues: Sequence[ShapeIssue | str], limit: int = 20) -> list[str]:
-    return [str(issue) for issue in issues[:limit]]
-
-
-# ----------------------------------------------------------------------------- catalogue
-
-
-@dataclass
-class CatalogueReport:
-    """What a catalogue pull did.
-
-    Attributes:
-        campaigns: Campaigns written (children included).
-        pages: Search pages requested.
-        stop_reason: Why paging stopped (``short_page`` is the normal end).
-        issues: Items skipped, unreadable timestamps, distrusted pages.
-        by_channel: Campaigns per channel.
-        merged: True when a filtered pull kept the table's other campaigns.
-    """
-
-    campaigns: int = 0
-    pages: int = 0
-    stop_reason: str = ""
-    issues: list[ShapeIssue] = field(default_factory=list)
-    by_channel: dict[str, int] = field(default_factory=dict)
-    merged: bool = False
-
-    def to_metadata(self) -> dict[str, Any]:
-        """Plain values for run metadata or a CLI summary."""
-        return {
-            "table": CAMPAIGNS_TABLE,
-            "campaigns": self.campaigns,
-            "pages": self.pages,
-            "stop_reason": self.stop_reason,
-            "issues": len(self.issues),
-            "issue_examples": _issue_texts(self.issues),
-            **{f"channel_{name.lower()}": count for name, count in self.by_channel.items()},
-        }
-
-
-def pull_catalogue(
-    client: SearchClient,
-    warehouse: Warehouse,
-    options: CatalogueOptions | None = None,
-    *,
-    now: datetime | None = None,
-) -> CatalogueReport:
-    """Pull the campaign catalogue into ``moengage_campaigns``.
-
-    An unfiltered pull (every channel, no extra filter) replaces the table; a filtered one
-    replaces only the campaigns it found and keeps the others.
-
-    Args:
-        client: A ``MoEngageClient``.
-        warehouse: Where ``moengage_campaigns`` lives.
-        options: Channels, children, archived, page size, extra filters.
-        now: ``pulled_at`` (default: now, UTC).
-
-    Returns:
-        What was written and how the paging went.
-    """
-    options = options or CatalogueOptions()
-    pulled_at = now or datetime.now(UTC)
-    pull = fetch_campaigns(client, options)
-    report = CatalogueReport(pages=pull.pages, stop_reason=pull.stop_reason, issues=pull.issues)
-    rows = []
-    for item in pull.campaigns:
-        row, issues = campaign_record(item, pulled_at)
-        rows.append(row)
-        report.issues.extend(issues)
-        channel = row["channel"] or "UNKNOWN"
-        report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
-    table = to_arrow(rows, CAMPAIGNS_SCHEMA)
-    filtered = bool(options.extra_filters) or set(options.channels) != {"PUSH", "EMAIL", "SMS"}
-    if filtered and warehouse.table_exists(CAMPAIGNS_TABLE):
-        table = _merge_catalogue(warehouse, table)
-        report.merged = True
-    warehouse.replace_rows(CAMPAIGNS_TABLE, table)
-    report.campaigns = len(rows)
-    for issue in report.issues:
-        logger.warning("campaign catalogue: %s", issue)
-    return report
-
-
-def _merge_catalogue(warehouse: Warehouse, fresh: pa.Table) -> pa.Table:
-    existing = warehouse.query(f"SELECT * FROM {warehouse.table_name(CAMPAIGNS_TABLE).sql}")
-    pulled = set(fresh.column("campaign_id").to_pylist())
-    kept = [row for row in existing.to_pylist() if row.get("campaign_id") not in pulled]
-    return pa.concat_tables([to_arrow(kept, CAMPAIGNS_SCHEMA), fresh])
-
-
-# ----------------------------------------------------------------------------- stats
 
 
 def stats_days(
@@ -329,7 +212,7 @@ class StatsReport:
             "attribution_type": self.attribution_type,
             "metric_type": self.metric_type,
             "issues": len(self.issues),
-            "issue_examples": _issue_texts(self.issues),
+            "issue_examples": issue_examples(self.issues),
             "notes": self.notes[:20],
             **self.totals(),
         }
@@ -460,159 +343,3 @@ def _day_totals(
             for metric in totals:
                 totals[metric] += record.get(metric) or 0.0
     return totals
-
-
-# ----------------------------------------------------------------------------- reports
-
-
-@dataclass
-class ReportPullReport:
-    """What pulling one report file did.
-
-    Attributes:
-        report_name: The report's name.
-        generated_on: Generation date in the file name.
-        filename: The file asked for.
-        status: ``ok``, ``missing`` or ``expired``.
-        message: Why the file was not loaded (empty when ``ok``).
-        table: The table written.
-        rows: Rows written.
-        members: CSV files in the download.
-        columns: Column name → inferred kind.
-        issues: Warnings about the file's contents.
-        schema: Arrow schema of the rows written (None when nothing was).
-    """
-
-    report_name: str
-    generated_on: date
-    filename: str
-    status: str = "ok"
-    message: str = ""
-    table: str = ""
-    rows: int = 0
-    members: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    issues: list[str] = field(default_factory=list)
-    schema: pa.Schema | None = None
-
-    @property
-    def present(self) -> bool:
-        """True when the file was downloaded."""
-        return self.status == "ok"
-
-    def to_metadata(self) -> dict[str, Any]:
-        """Plain values for run metadata or a CLI summary."""
-        return {
-            "report_name": self.report_name,
-            "generated_on": self.generated_on.isoformat(),
-            "file": self.filename,
-            "status": self.status,
-            "message": self.message,
-            "table": self.table,
-            "rows": self.rows,
-            "members": self.members,
-            "columns": self.columns,
-            "issues": self.issues[:20],
-        }
-
-
-def pull_report(
-    client: ReportClient,
-    warehouse: Warehouse,
-    report_name: str,
-    generated_on: date,
-    *,
-    today: date | None = None,
-) -> ReportPullReport:
-    """Download one report file and replace its rows in ``moengage_report_<name>``.
-
-    Args:
-        client: A ``MoEngageClient``.
-        warehouse: Where the report table lives.
-        report_name: The report's name as configured in the dashboard.
-        generated_on: The generation date in the file name.
-        today: Today (UTC), to tell an expired file from a missing one.
-
-    Returns:
-        The outcome; ``status`` is ``missing`` or ``expired`` (and nothing is written) when
-        MoEngage has no such file.
-
-    Raises:
-        PullError: If the file's columns cannot be stored in the existing table's types.
-    """
-    table = report_table_name(report_name)
-    try:
-        filename, content = download_report(client, report_name, generated_on, today=today)
-    except ReportUnavailableError as exc:
-        logger.warning("campaign report: %s", exc)
-        return ReportPullReport(
-            report_name,
-            generated_on,
-            exc.filename,
-            status=exc.reason,
-            message=str(exc),
-            table=table,
-        )
-    contents, batches = read_report(content, filename, generated_on)
-    schema = contents.schema
-    existing = warehouse.table_schema(table) if warehouse.table_exists(table) else None
-    conformed = _conform(batches, schema, existing, table)
-    # An empty first batch carries the schema, so a file with no rows still creates the table.
-    first = pa.RecordBatch.from_pylist([], schema=_target_schema(schema, existing))
-    rows = warehouse.replace_rows(
-        table, itertools.chain([first], conformed), where={"report_date": generated_on}
-    )
-    result = ReportPullReport(
-        report_name,
-        generated_on,
-        filename,
-        table=table,
-        rows=rows,
-        members=contents.members,
-        columns={column.name: column.kind for column in contents.columns},
-        issues=contents.issues,
-        schema=_target_schema(schema, existing),
-    )
-    for issue in contents.issues:
-        logger.warning("campaign report %s: %s", filename, issue)
-    return result
-
-
-def _target_schema(schema: pa.Schema, existing: pa.Schema | None) -> pa.Schema:
-    """The batch schema, with each column already in the table typed as the table has it."""
-    if existing is None:
-        return schema
-    fields = []
-    for column in schema:
-        index = existing.get_field_index(column.name)
-        fields.append(column if index < 0 else pa.field(column.name, existing.field(index).type))
-    return pa.schema(fields)
-
-
-def _conform(
-    batches: Iterator[pa.RecordBatch],
-    schema: pa.Schema,
-    existing: pa.Schema | None,
-    table: str,
-) -> Iterator[pa.RecordBatch]:
-    target = _target_schema(schema, existing)
-    if target.equals(schema):
-        yield from batches
-        return
-    for batch in batches:
-        arrays = []
-        for column, wanted in zip(batch.columns, target, strict=True):
-            if column.type.equals(wanted.type):
-                arrays.append(column)
-                continue
-            try:
-                arrays.append(column.cast(wanted.type))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                example = next((v for v in column.to_pylist() if v is not None), None)
-                raise PullError(
-                    f"column {wanted.name!r} of {table} is {wanted.type} from earlier files, "
-                    f"but this file holds {column.type} values such as {example!r} that do not "
-                    f"convert ({exc}). Rename the column in the report or load it into a new "
-                    "table."
-                ) from exc
-        yield pa.RecordBatch.from_arrays(arrays, schema=target)
