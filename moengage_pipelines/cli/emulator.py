@@ -9,6 +9,7 @@ it listens; stops cleanly on SIGINT or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -69,6 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="bulk-import body limit (default 102400)",
     )
+    parser.add_argument(
+        "--account-state",
+        action="append",
+        default=[],
+        metavar="[WORKSPACE=]STATE",
+        help="start a workspace (default: the main one) in an account state: blacklisted, "
+        "suspended, temporarily_suspended, blocked or secret_not_set; repeatable",
+    )
     parser.add_argument("--log-level", default="warning", help="server log level (default warning)")
     parser.set_defaults(handler=run)
 
@@ -83,6 +92,14 @@ def _faults(spec: str) -> list:
         except OSError as exc:
             raise ConfigError(f"cannot read fault rules from {path}: {exc.strerror}") from None
     return parse_faults(spec)
+
+
+def _account_states(values: list[str], main_workspace: str) -> dict[str, str]:
+    states: dict[str, str] = {}
+    for value in values:
+        workspace, _, state = value.rpartition("=")
+        states[workspace.strip() or main_workspace] = state.strip()
+    return states
 
 
 def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
@@ -107,7 +124,11 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         overrides["transition_max_bytes"] = args.transition_max_bytes
     if args.reports is not None:
         overrides["reports"] = tuple(parse_reports(args.reports, source="--reports"))
-    return EmulatorSettings.from_env(**overrides)
+    settings = EmulatorSettings.from_env(**overrides)
+    if args.account_state:
+        states = _account_states(args.account_state, settings.workspace_id)
+        settings = dataclasses.replace(settings, account_states=states)
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:

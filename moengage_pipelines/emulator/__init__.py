@@ -4,6 +4,7 @@ Run it in-process (``Emulator(settings).transport()`` for ``httpx``) or on a rea
 (``serve(emulator)`` or ``moengage-pipelines emulator``). See ``docs/emulator.md``.
 """
 
+from moengage_pipelines.emulator.accounts import ACCOUNT_STATES, AccountState, AccountStates
 from moengage_pipelines.emulator.catalog_store import CatalogStore
 from moengage_pipelines.emulator.core import Call, Emulator
 from moengage_pipelines.emulator.faults import FaultRule, parse_faults
@@ -18,7 +19,10 @@ from moengage_pipelines.emulator.settings import (
 )
 
 __all__ = [
+    "ACCOUNT_STATES",
     "DEFAULT_RATE_LIMITS",
+    "AccountState",
+    "AccountStates",
     "Call",
     "CatalogStore",
     "Emulator",

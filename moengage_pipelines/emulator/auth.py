@@ -1,17 +1,19 @@
-"""HTTP Basic authentication, key families, ``MOE-APPKEY`` and data-centre checks."""
+"""HTTP Basic authentication, key families, ``MOE-APPKEY``, data centres and account states."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
+from collections.abc import Callable
 
 from moengage_pipelines.config import DATA_CENTRES
+from moengage_pipelines.emulator.accounts import REFUSING_STATES
 from moengage_pipelines.emulator.http import ApiError, Request
 from moengage_pipelines.emulator.routing import Route
 from moengage_pipelines.emulator.settings import EmulatorSettings
 
-__all__ = ["authenticate", "check_host"]
+__all__ = ["authenticate", "check_account", "check_host", "check_workspace_param"]
 
 _HOST = re.compile(r"^api-(?P<dc>[0-9]+)\.moengage\.com(:\d+)?$", re.IGNORECASE)
 
@@ -33,7 +35,12 @@ def check_host(request: Request, request_id: str, route: Route) -> str | None:
 
 
 def authenticate(
-    request: Request, route: Route, settings: EmulatorSettings, request_id: str, host_dc: str | None
+    request: Request,
+    route: Route,
+    settings: EmulatorSettings,
+    request_id: str,
+    host_dc: str | None,
+    account_state: Callable[[str], str] = lambda workspace: "active",
 ) -> str:
     """Check a request's credentials for a route.
 
@@ -41,9 +48,10 @@ def authenticate(
         The workspace id (the Basic-auth username).
 
     Raises:
-        ApiError: With the route's envelope: 401 for missing/invalid credentials or a
-            ``MOE-APPKEY`` that differs from the username, 403 for a valid key of the other
-            family, 409/400 for a workspace in the path or query that is missing or differs.
+        ApiError: With the route's envelope: 401 for missing/invalid credentials (an empty
+            username or password included) or a ``MOE-APPKEY`` that differs from the
+            username, 409 on a Data API of a workspace whose key was never set, 403 for a
+            valid key of the other family.
     """
     envelope = route.envelope
     header = request.header("authorization")
@@ -59,12 +67,20 @@ def authenticate(
     username, colon, password = decoded.partition(":")
     if not colon:
         raise ApiError(envelope.auth_scheme(request_id))
+    if not username.strip():
+        raise ApiError(envelope.auth_username_missing(request_id))
+    if not password.strip():
+        raise ApiError(envelope.auth_password_missing(request_id))
     keys = settings.workspaces.get(username)
     if keys is None or (host_dc is not None and host_dc != keys.dc):
         # A workspace lives in one data centre; elsewhere its id is unknown.
         raise ApiError(envelope.auth_unknown_workspace(request_id))
-    expected = keys.data_api_key if route.auth == "data" else keys.campaign_api_key
-    other = keys.campaign_api_key if route.auth == "data" else keys.data_api_key
+    # "secret_not_set": the workspace has no Data API key, so nothing matches it.
+    data_key = None if account_state(username) == "secret_not_set" else keys.data_api_key
+    if route.auth == "data" and data_key is None:
+        raise ApiError(envelope.secret_not_set(request_id))
+    expected = data_key if route.auth == "data" else keys.campaign_api_key
+    other = keys.campaign_api_key if route.auth == "data" else data_key
     if password != expected:
         if password == other:
             raise ApiError(envelope.auth_wrong_family(request_id))
@@ -80,12 +96,19 @@ def authenticate(
 
 
 def check_workspace_param(
-    request: Request, route: Route, params: dict[str, str], workspace: str, request_id: str
+    request: Request,
+    route: Route,
+    params: dict[str, str],
+    workspace: str,
+    request_id: str,
+    settings: EmulatorSettings,
 ) -> None:
     """Require the workspace named in the path or query to equal the authenticated one.
 
     Raises:
-        ApiError: 400 ParamsRequired when the query parameter is missing, 409 when it differs.
+        ApiError: 400 ParamsRequired when the query parameter is missing; the route's
+            ``InvalidParams`` answer when it names no workspace at all; 409 when it names
+            another workspace than the credentials.
     """
     if route.workspace_param is None:
         return
@@ -95,5 +118,18 @@ def check_workspace_param(
             raise ApiError(route.envelope.params_required(request_id))
     else:
         value = params.get(route.workspace_param, "")
-    if value.strip() != workspace:
-        raise ApiError(route.envelope.workspace_mismatch(request_id))
+    if value.strip() == workspace:
+        return
+    if value.strip() not in settings.workspaces:
+        raise ApiError(route.envelope.invalid_app_id(request_id))
+    raise ApiError(route.envelope.workspace_mismatch(request_id))
+
+
+def check_account(route: Route, state: str, request_id: str) -> None:
+    """Refuse a workspace MoEngage refuses (blacklisted, suspended, blocked).
+
+    Raises:
+        ApiError: The route envelope's answer for the state.
+    """
+    if state in REFUSING_STATES:
+        raise ApiError(route.envelope.account_refused(request_id, state))

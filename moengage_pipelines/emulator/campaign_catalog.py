@@ -5,6 +5,11 @@ workspace starts with the same catalogue: 18 parent campaigns over PUSH, EMAIL a
 every delivery type, two of them archived, plus periodic children. Ids are derived from the
 workspace id and the campaign's slug, so they are stable across runs and restarts and differ
 between workspaces.
+
+Each workspace also has one API-triggered (Messaging API) campaign. The campaigns APIs'
+delivery types do not include ``API_TRIGGERED`` and campaign-stats is "not available for
+API_TRIGGERED campaigns", so it is kept apart (``api_triggered``): no search, meta, stats or
+report answers for it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Campaign", "catalogue", "find"]
+__all__ = ["Campaign", "api_triggered", "catalogue", "find"]
 
 
 @dataclass(frozen=True)
@@ -315,6 +320,20 @@ _PARENTS: tuple[tuple[Any, ...], ...] = (
     ),
 )
 _FLOWS = {"cart-abandon-push": "Cart Recovery Flow"}
+_API_TRIGGERED: tuple[tuple[Any, ...], ...] = (
+    (
+        "password-reset-api",
+        "Password Reset (Messaging API)",
+        "EMAIL",
+        "API_TRIGGERED",
+        "ACTIVE",
+        (),
+        ("transactional",),
+        "Login",
+        "platform",
+        0,
+    ),
+)
 
 
 def _campaign_id(workspace: str, slug: str) -> str:
@@ -323,11 +342,23 @@ def _campaign_id(workspace: str, slug: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def catalogue(workspace: str) -> tuple[Campaign, ...]:
-    """Every campaign of a workspace: each parent followed by its children."""
+    """The campaigns the campaigns APIs list: each parent followed by its children."""
+    return _build(workspace, _PARENTS)
+
+
+@functools.lru_cache(maxsize=64)
+def api_triggered(workspace: str) -> tuple[Campaign, ...]:
+    """The workspace's API-triggered (Messaging API) campaigns."""
+    return _build(workspace, _API_TRIGGERED, first_number=len(_PARENTS))
+
+
+def _build(
+    workspace: str, rows: tuple[tuple[Any, ...], ...], first_number: int = 0
+) -> tuple[Campaign, ...]:
     result: list[Campaign] = []
     # ``fields`` are the row's name, channel, delivery type, status, platforms, tags and goal,
     # in the order of ``Campaign``'s fields.
-    for number, (slug, *fields, creator, children) in enumerate(_PARENTS):
+    for number, (slug, *fields, creator, children) in enumerate(rows, first_number):
         name = fields[0]
         month, day = 1 + number % 12, 1 + (number * 7) % 28
         hour, minute = 8 + number % 10, (number * 13) % 60

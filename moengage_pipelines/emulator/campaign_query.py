@@ -18,8 +18,9 @@ from moengage_pipelines.emulator.campaign_catalog import Campaign
 
 __all__ = ["DELIVERY_TYPES", "CampaignQuery", "QueryError", "QueryRules", "parse_query"]
 
-# Every delivery type; both APIs accept all of them (the meta reference lists four for its
-# request but answers all seven, and the fact sheet calls it the search request).
+# Every delivery type; both APIs accept all of them (the meta reference's request enum lists
+# four, but it answers all seven and MoEngage's campaigns reference gives meta the search
+# request).
 DELIVERY_TYPES = (
     "ONE_TIME",
     "PERIODIC",

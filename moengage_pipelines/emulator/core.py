@@ -5,8 +5,9 @@ Every request goes through the same pipeline, in this order:
 1. route by method and path (404/405 in the envelope of the path's API family);
 2. header size (431, checked first of all);
 3. data centre of a ``Host: api-{dc}.moengage.com`` header;
-4. HTTP Basic auth with the route's key family, ``MOE-APPKEY``, and the workspace named in
-   the path or ``app_id`` query (401/403/409/400);
+4. HTTP Basic auth with the route's key family, ``MOE-APPKEY``, the workspace named in
+   the path or ``app_id`` query (401/403/409/400), then the workspace's account state
+   (400/403 when MoEngage refuses the account);
 5. faults decided for this request (injected 5xx, timeout, 429 burst, latency);
 6. request-count rate limits (429 with ``x-ratelimit-*``);
 7. Content-Type (400 when missing, 415 when not JSON), byte limit (413), JSON parsing (400);
@@ -27,6 +28,7 @@ from typing import Any
 import orjson
 
 from moengage_pipelines.emulator import auth
+from moengage_pipelines.emulator.accounts import AccountStates
 from moengage_pipelines.emulator.asgi import AsgiApp
 from moengage_pipelines.emulator.counters import RequestCounters
 from moengage_pipelines.emulator.faults import FaultInjector
@@ -162,6 +164,7 @@ class Emulator:
         limiter: Rate limits, shared by every client of a workspace.
         faults: Fault injector; change rules at run time with ``set``/``add``/``clear``.
         counters: Requests and statuses per endpoint.
+        accounts: Account state of each workspace; change it with ``set(state, workspace)``.
         router: The routes.
         inspect: Python inspection API.
         asgi_app: The ASGI application (for uvicorn).
@@ -181,6 +184,9 @@ class Emulator:
         self.limiter = RateLimiter(self.settings, self.settings.clock)
         self.faults = FaultInjector(self.settings.faults, self.settings.fault_seed)
         self.counters = RequestCounters()
+        self.accounts = AccountStates(
+            self.settings.workspaces, self.settings.account_states, self.settings.workspace_id
+        )
         self.router = Router()
         for module in ENDPOINT_MODULES if endpoint_modules is None else endpoint_modules:
             module.register(self.router, self)
@@ -261,8 +267,11 @@ class Emulator:
         host_dc = auth.check_host(request, request_id, route)
         workspace = None
         if route.auth is not None:
-            workspace = auth.authenticate(request, route, self.settings, request_id, host_dc)
-            auth.check_workspace_param(request, route, params, workspace, request_id)
+            workspace = auth.authenticate(
+                request, route, self.settings, request_id, host_dc, self.accounts.get
+            )
+            auth.check_workspace_param(request, route, params, workspace, request_id, self.settings)
+            auth.check_account(route, self.accounts.get(workspace), request_id)
         call = Call(self, request, route, params, workspace, request_id, self.now())
         decision = self.faults.before(route.endpoint) if route.counted else None
         if decision is not None:

@@ -6,9 +6,13 @@ MoEngage separates two kinds of problems, and so does this module:
   is not customer/event/device...) reject the whole request with a documented 400:
   ``ElementError`` carries the ``type``, ``message`` and ``attribute``.
 * **Element-level** problems are accepted with 200 and silently not processed: banned
-  ``customer_id`` values, ``moe_``-prefixed custom names, reserved attribute names,
-  future-dated events, a ``type`` in the wrong case (``Customer``), an invalid platform,
-  unknown device attributes. Each becomes a ``Drop`` with its reason, kept for inspection.
+  ``customer_id`` values, ``moe_``-prefixed custom names, reserved and read-only attribute
+  names, future-dated events, a ``type`` in the wrong case (``Customer``), an invalid platform,
+  a TV action without its ``moe_os_type``, a ``user_timezone_offset`` out of range, unknown
+  device attributes. Each becomes a ``Drop`` with its reason, kept for inspection.
+
+Create-only attributes and ``unset_attributes`` depend on whether the user exists, so they
+are carried on the ``CustomerOp`` and settled when the store applies it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from moengage_pipelines import limits
 from moengage_pipelines.emulator.timeparse import attribute_type, event_epoch, utc_day
 
 __all__ = [
+    "CREATE_ONLY_ATTRIBUTES",
+    "READ_ONLY_ATTRIBUTES",
+    "TV_OS_TYPES",
     "CustomerOp",
     "DeviceOp",
     "Drop",
@@ -30,6 +37,7 @@ __all__ = [
     "parse_customer",
     "parse_device",
     "parse_event",
+    "unset_matches",
 ]
 
 # moe_ names MoEngage itself defines; every other moe_ name is a custom name it refuses.
@@ -75,6 +83,28 @@ DEVICE_ATTRIBUTES = frozenset(
     }
 )
 IDENTIFIERS = ("moe_mobile", "moe_email", "moe_uid")
+# Track User: keys MoEngage sets only when it creates the user, and keys of Get User that no
+# payload can change (``moe_ip_*`` and ``moe_rsp_*`` are prefixes).
+CREATE_ONLY_ATTRIBUTES = frozenset(
+    {
+        "publisher_name",
+        "campaign_name",
+        "u_l_a",
+        "cr_t",
+        "moe_gaid",
+        "advertising_identifier",
+        "moe_mweb",
+    }
+)
+READ_ONLY_ATTRIBUTES = frozenset(
+    {"t_rev", "t_trans", "moe_dtzo", "u_s_c", "installed", "uninstall_time"}
+)
+READ_ONLY_PREFIXES = ("moe_ip_", "moe_rsp_")
+# ``moe_os_type`` of a TV action (exact values of the Track Event reference's enum).
+TV_OS_TYPES = frozenset(
+    {"ROKU", "WebOS", "AndroidTV", "tvOS", "Tizen", "FireOS", "VizioTV", "Xbox"}
+)
+UNSET_MATCHES = ("equals", "suffix", "prefix", "contains")
 
 REASON_BANNED_ID = "customer_id is a value MoEngage refuses"
 REASON_SHORT_ID = "customer_id must be longer than one character"
@@ -86,7 +116,14 @@ REASON_PLATFORM = "invalid platform"
 REASON_DEVICE_ATTRIBUTE = "unknown device attribute"
 REASON_DEVICE_FIELD = "device element incomplete"
 REASON_NO_USER = "device for a customer that does not exist"
+REASON_BLOCKED = "the user is blocked (more than 1,000 devices)"
+REASON_DEVICE_LIMIT = "1,001st device of the user: the user is blocked"
 REASON_UPDATE_EXISTING = "update_existing_only and the customer does not exist"
+REASON_READ_ONLY = "read-only attribute"
+REASON_CREATE_ONLY = "create-only attribute and the customer already exists"
+REASON_UNSET = "invalid unset_attributes entry"
+REASON_TIMEZONE = "user_timezone_offset outside -54000..54000 seconds"
+REASON_TV_OS = "platform TV without a valid moe_os_type"
 
 
 class ElementError(Exception):
@@ -106,7 +143,7 @@ class Drop:
     """Something accepted but not processed, and why."""
 
     index: int
-    kind: str  # "element", "action" or "attribute"
+    kind: str  # "element", "action", "attribute", "unset" or "pair"
     reason: str
     element: Any
     customer_id: str | None = None
@@ -124,6 +161,8 @@ class CustomerOp:
     remove_from_arrays: dict[str, list] = field(default_factory=dict)
     platforms: list[dict[str, Any]] = field(default_factory=list)
     update_existing_only: bool = False
+    create_only: dict[str, Any] = field(default_factory=dict)
+    unset: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -208,6 +247,8 @@ def id_refusal(customer_id: str) -> str | None:
 
 
 def _name_refusal(name: str, *, reserved: bool) -> str | None:
+    if reserved and (name in READ_ONLY_ATTRIBUTES or name.startswith(READ_ONLY_PREFIXES)):
+        return REASON_READ_ONLY
     if name.startswith("moe_") and name not in STANDARD_MOE_NAMES:
         return REASON_MOE_PREFIX
     if reserved and name in limits.RESERVED_ATTRIBUTE_NAMES:
@@ -253,6 +294,7 @@ def parse_customer(
     platforms = element.get("platforms")
     kept: dict[str, Any] = {}
     types: dict[str, str] = {}
+    create_only: dict[str, Any] = {}
     for name, value in attributes.items():
         if name in (ARRAY_ADD, ARRAY_REMOVE):
             continue
@@ -262,6 +304,9 @@ def parse_customer(
         refusal = _name_refusal(name, reserved=True)
         if refusal:
             out.drops.append(Drop(index, "attribute", refusal, {name: value}, customer_id))
+            continue
+        if name in CREATE_ONLY_ATTRIBUTES:
+            create_only[name] = value
             continue
         kept[name] = value
         types[name] = attribute_type(value)
@@ -282,8 +327,82 @@ def parse_customer(
             {k: v if isinstance(v, list) else [v] for k, v in remove.items()},
             [p for p in platforms if isinstance(p, dict)] if isinstance(platforms, list) else [],
             element.get("update_existing_only") is True,
+            create_only,
+            _unset_entries(element, index, customer_id, out),
         )
     )
+
+
+def _unset_entries(
+    element: dict[str, Any], index: int, customer_id: str, out: Parsed
+) -> list[dict[str, Any]]:
+    """The valid entries of a legacy ``unset_attributes`` list; the others are dropped.
+
+    An entry is ``{"type": equals|suffix|prefix|contains, "attr": name, "case_sensitive":
+    bool}`` (``case_sensitive`` defaults to true).
+    """
+    entries = element.get("unset_attributes")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        drop = Drop(index, "unset", REASON_UNSET, {"unset_attributes": entries}, customer_id)
+        out.drops.append(drop)
+        return []
+    valid = []
+    for entry in entries:
+        if (
+            isinstance(entry, dict)
+            and entry.get("type") in UNSET_MATCHES
+            and isinstance(entry.get("attr"), str)
+            and entry["attr"]
+            and isinstance(entry.get("case_sensitive", True), bool)
+        ):
+            valid.append(entry)
+        else:
+            out.drops.append(Drop(index, "unset", REASON_UNSET, entry, customer_id))
+    return valid
+
+
+def unset_matches(entry: dict[str, Any], name: str) -> bool:
+    """Whether an ``unset_attributes`` entry names an attribute."""
+    wanted: str = entry["attr"]
+    if not entry.get("case_sensitive", True):
+        wanted, name = wanted.lower(), name.lower()
+    match entry["type"]:
+        case "equals":
+            return name == wanted
+        case "prefix":
+            return name.startswith(wanted)
+        case "suffix":
+            return name.endswith(wanted)
+        case _:
+            return wanted in name
+
+
+def _offset_refused(value: Any) -> bool:
+    """Whether a ``user_timezone_offset`` is not whole seconds within -54000..54000."""
+    if type(value) is int:
+        seconds = value
+    elif isinstance(value, float | str) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except ValueError:
+            return True
+        if not number.is_integer():
+            return True
+        seconds = int(number)
+    else:
+        return True
+    return not limits.USER_TIMEZONE_OFFSET_MIN <= seconds <= limits.USER_TIMEZONE_OFFSET_MAX
+
+
+def _tv_os_type(action: dict[str, Any]) -> Any:
+    # On the action, as the reference describes; its Identity Resolution example puts it in
+    # the action's attributes instead, so that place counts too.
+    value = action.get("moe_os_type")
+    if value is None and type(action.get("attributes")) is dict:
+        value = action["attributes"].get("moe_os_type")
+    return value
 
 
 def parse_event(
@@ -314,7 +433,8 @@ def parse_event(
         raise ElementError("actions can not be empty Array", attribute="actions")
     refusal = id_refusal(customer_id)
     device_id = element.get("device_id")
-    device_id = str(device_id) if device_id not in (None, "") else None
+    # Without a device_id MoEngage maps the event to the device named like the customer.
+    device_id = str(device_id) if device_id not in (None, "") else customer_id
     latest = now + future_tolerance
     rows: list[EventRow] = []
     drops = out.drops
@@ -339,10 +459,17 @@ def parse_event(
             drops.append(Drop(index, "action", REASON_MOE_PREFIX, action, customer_id))
             continue
         platform = action.get("platform")
-        if platform is not None and (
-            type(platform) is not str or platform.lower() not in EVENT_PLATFORMS
-        ):
-            drops.append(Drop(index, "action", REASON_PLATFORM, action, customer_id))
+        if platform is not None:
+            lowered = platform.lower() if type(platform) is str else None
+            if lowered not in EVENT_PLATFORMS:
+                drops.append(Drop(index, "action", REASON_PLATFORM, action, customer_id))
+                continue
+            if lowered == "tv" and _tv_os_type(action) not in TV_OS_TYPES:
+                drops.append(Drop(index, "action", REASON_TV_OS, action, customer_id))
+                continue
+        offset = action.get("user_timezone_offset")
+        if offset is not None and _offset_refused(offset):
+            drops.append(Drop(index, "action", REASON_TIMEZONE, action, customer_id))
             continue
         epoch = event_epoch(action.get("current_time"))
         if epoch is None:
@@ -384,6 +511,9 @@ def parse_device(element: Any, index: int, out: Parsed, *, bulk: bool) -> None:
     Raises:
         ElementError: On a structural problem.
     """
+    if not bulk and element.get("customer_id") is None:
+        # The Track Device reference quotes the field name in this one message.
+        raise ElementError("'customer_id' is not found in the payload", attribute="customer_id")
     customer_id = customer_id_of(element)
     problem: ElementError | None = None
     attributes = element.get("attributes")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from moengage_pipelines.emulator.campaign_catalog import catalogue
+from moengage_pipelines.emulator.campaign_catalog import api_triggered, catalogue
 from moengage_pipelines.emulator.catalog_store import CatalogStore
 from moengage_pipelines.emulator.report_definitions import ReportBook
 
@@ -44,6 +44,7 @@ class Inspector:
         if found is None:
             return None
         record = found.to_dict()
+        record["blocked"] = customer_id in self._emulator.store.blocked_users(ws)
         record["devices"] = {
             device_id: device["attributes"]
             for device_id, device in self._emulator.store.devices(ws).items()
@@ -89,6 +90,17 @@ class Inspector:
         """Applied deletions."""
         return self._emulator.store.deletions(self._ws(workspace))
 
+    def blocked_users(self, workspace: str | None = None) -> list[str]:
+        """Users blocked for a 1,001st device (their later data is dropped), sorted."""
+        return sorted(self._emulator.store.blocked_users(self._ws(workspace)))
+
+    def account_states(self) -> dict[str, str]:
+        """Every workspace with its account state (``active`` unless set).
+
+        Change them with ``emulator.accounts.set(state, workspace)``.
+        """
+        return dict(self._emulator.accounts.describe())
+
     def summary(self, workspace: str | None = None) -> dict[str, int]:
         """Row counts: users, events, devices, dropped, merges, deletions."""
         ws = self._ws(workspace)
@@ -114,9 +126,19 @@ class Inspector:
         """Active fault rules with how often each matched and fired."""
         return self._emulator.faults.describe()
 
-    def campaigns(self, workspace: str | None = None) -> list[dict[str, Any]]:
-        """The workspace's seeded campaign catalogue (parents and children)."""
-        return [campaign.to_dict() for campaign in catalogue(self._ws(workspace))]
+    def campaigns(
+        self, workspace: str | None = None, *, include_api_triggered: bool = False
+    ) -> list[dict[str, Any]]:
+        """The workspace's seeded campaigns the campaigns APIs list (parents and children).
+
+        Args:
+            workspace: The workspace (default: the main one).
+            include_api_triggered: Also list the API-triggered (Messaging API) campaigns,
+                which neither the campaigns APIs nor campaign-stats answer for.
+        """
+        ws = self._ws(workspace)
+        found = list(catalogue(ws)) + (list(api_triggered(ws)) if include_api_triggered else [])
+        return [campaign.to_dict() for campaign in found]
 
     def catalogs(self, workspace: str | None = None) -> list[dict[str, Any]]:
         """Catalogs created through the catalog API, oldest first.
@@ -145,7 +167,10 @@ class Inspector:
         return [d.describe(now) for d in ReportBook(self._emulator.store, ws).definitions(ws)]
 
     def reset(self) -> None:
-        """Forget all received data, counters and rate usage (fault rules stay)."""
+        """Forget all received data, counters and rate usage.
+
+        Configuration stays: fault rules, report definitions and account states.
+        """
         self._emulator.store.clear()
         self._emulator.counters.reset()
         self._emulator.limiter.reset()

@@ -18,6 +18,7 @@ from moengage_pipelines.config import (
     ENV_DC,
     ENV_WORKSPACE_ID,
 )
+from moengage_pipelines.emulator.accounts import check_state
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.emulator.report_definitions import ReportDefinition, reports_from_env
 from moengage_pipelines.errors import ConfigError
@@ -102,6 +103,9 @@ class EmulatorSettings:
         identity_resolution: Accept customers and events without ``customer_id`` when they
             carry an identifier (``moe_mobile``, ``moe_email``...), as Identity Resolution
             workspaces do.
+        account_states: Workspace to account state at start-up (``blacklisted``,
+            ``suspended``, ``temporarily_suspended``, ``blocked``, ``secret_not_set``; see
+            ``moengage_pipelines.emulator.accounts``); unnamed workspaces are ``active``.
         fault_seed: Seed of the fault injector's random draws.
         faults: Fault rules active from start-up (see ``moengage_pipelines.emulator.faults``).
         reports: Campaign report definitions added at start-up (replacing stored ones of the
@@ -125,6 +129,7 @@ class EmulatorSettings:
     future_event_tolerance: float = 300.0
     max_header_bytes: int = 16 * 1024
     identity_resolution: bool = False
+    account_states: Mapping[str, str] = field(default_factory=dict)
     fault_seed: int = 0
     faults: tuple[FaultRule, ...] = ()
     reports: tuple[ReportDefinition, ...] = ()
@@ -149,6 +154,13 @@ class EmulatorSettings:
         unknown = set(self.rate_limits) - set(DEFAULT_RATE_LIMITS)
         if unknown:
             raise ConfigError(f"unknown rate-limit pools: {', '.join(sorted(unknown))}")
+        for workspace, state in self.account_states.items():
+            check_state(state)
+            if workspace not in self.workspaces:
+                raise ConfigError(
+                    f"account_states names workspace {workspace!r}, "
+                    "which the emulator does not serve"
+                )
         object.__setattr__(self, "reports", tuple(self.reports))
         for report in self.reports:
             if not isinstance(report, ReportDefinition):

@@ -124,10 +124,18 @@ def test_moe_appkey_required_on_campaign_apis(emulator):
     )
 
 
-def test_workspace_in_path_must_match_username(data):
-    response = data.post("/v1/transition/ANOTHER", json=BODY)
+def test_workspace_in_path_must_match_username(make_emulator):
+    # ANOTHER is a workspace (of other credentials): the two disagree, 409.
+    emulator = make_emulator(extra_workspaces={"ANOTHER": WorkspaceKeys("a-data", "a-campaign")})
+    with data_client(emulator) as client:
+        response = client.post("/v1/transition/ANOTHER", json=BODY)
     assert response.status_code == 409
-    assert response.json()["error"]["message"] == "App key mismatch in params and authentication"
+    error = response.json()["error"]
+    assert (error["type"], error["message"]) == (
+        "Authentication Mismatch",
+        "App key mismatch in params and authentication",
+    )
+    assert emulator.inspect.users() == {} and emulator.inspect.users("ANOTHER") == {}
 
 
 def test_app_id_query_required(data):

@@ -412,3 +412,37 @@ def test_stats_accepts_exactly_thirty_days(campaigns):
         "metric_type": "UNIQUE",
     }
     assert campaigns.post(STATS, json=body).status_code == 200
+
+
+def test_api_triggered_campaigns_have_no_stats_and_are_not_searchable(emulator, data, campaigns):
+    [api_triggered] = [
+        c
+        for c in emulator.inspect.campaigns(include_api_triggered=True)
+        if c["delivery_type"] == "API_TRIGGERED"
+    ]
+    assert api_triggered["channel"] == "EMAIL"
+    assert api_triggered["campaign_id"] not in {
+        c["campaign_id"] for c in by_name(emulator).values()
+    }
+    # A user with an email who was active on D1: every EMAIL parent reached them that day.
+    body = transition(
+        customer("user-1", email="ada@example.com"),
+        event("user-1", action("Login", current_time=f"{D1}T10:00:00Z")),
+    )
+    assert data.post(f"/v1/transition/{WORKSPACE}", json=body).status_code == 200
+    spring = by_name(emulator)["Spring Collection Launch"]["campaign_id"]
+    listed = stats(campaigns, None, start=D1, end=D1, limit=10)
+    assert listed["total_campaigns"] > 0
+    every_page = [
+        campaign_id
+        for offset in range(0, listed["total_campaigns"], 10)
+        for campaign_id in stats(campaigns, None, start=D1, end=D1, offset=offset)["data"]
+    ]
+    assert spring in every_page and api_triggered["campaign_id"] not in every_page
+    asked = stats(campaigns, [api_triggered["campaign_id"], spring], start=D1, end=D1)
+    assert asked["total_campaigns"] == 2
+    assert list(asked["data"]) == [spring]
+    found = search(campaigns, campaign_fields={"name": "Password Reset"}).json()
+    assert found == []
+    listing = data.get("/_emulator/campaigns", params={"include_api_triggered": "true"}).json()
+    assert api_triggered in listing and len(listing) == len(by_name(emulator)) + 1

@@ -218,7 +218,8 @@ def test_cli_starts_prints_url_and_stops_on_sigterm(tmp_path):
                 == 200
             )
             assert client.post("/v1/customer/CLI_WS", json=customer("user-2")).status_code == 503
-            assert client.post(BULK, json=transition(customer("user-3"))).status_code == 409
+            # The CLI serves CLI_WS only: TEST_WORKSPACE is no workspace there.
+            assert client.post(BULK, json=transition(customer("user-3"))).status_code == 400
             [report] = client.get("/_emulator/reports").json()
             assert (report["name"], report["workspace"], report["schedule"]) == (
                 "CLI Report",

@@ -14,7 +14,7 @@ from moengage_pipelines.emulator.elements import (
     parse_device,
     parse_event,
 )
-from moengage_pipelines.emulator.envelopes import DataEnvelope
+from moengage_pipelines.emulator.envelopes import DataEnvelope, MergeEnvelope
 from moengage_pipelines.emulator.http import ApiError, Response
 from moengage_pipelines.emulator.routing import Route, Router
 
@@ -27,14 +27,38 @@ ACCEPTED_MESSAGE = "Your request has been accepted and will be processed soon."
 EXPORT_MAX_USERS = 20
 MERGE_MAX_PAIRS = 50
 
+# Track User's reference words two account errors its own way; Get User keeps the table's.
+TRACK_USER_ENVELOPE = DataEnvelope(
+    account_answers=(
+        (
+            "temporarily_suspended",
+            403,
+            "Account Temporarily Suspended",
+            "Your account is temporarily suspended due to payment issues.",
+        ),
+        ("blocked", 403, "BlockedClient", "Your account is blocked. Please contact MoEngage team."),
+    )
+)
 USER_ENVELOPE = DataEnvelope()
+MERGE_ENVELOPE = MergeEnvelope()
 EVENT_ENVELOPE = DataEnvelope(
     rate_limit_message="Rate limits for customers exceeded. Please Try After Some Time",
     rate_limit_type="Rate Limits Exceeded",
     unsupported_message="Content type is not supported",
     unsupported_type="Unsupported media type",
 )
-DELETE_ENVELOPE = DataEnvelope(title_style_throttling=True)
+# Delete User documents one 403 for a blocked or suspended account and an invalid app id.
+DELETE_ENVELOPE = DataEnvelope(
+    title_style_throttling=True,
+    account_answers=tuple(
+        (state, 403, "InvalidParams", "given app_id is invalid/blocked")
+        for state in ("suspended", "temporarily_suspended", "blocked")
+    ),
+    invalid_app_id_answer=(403, "given app_id is invalid/blocked"),
+)
+IDENTITY_RESOLUTION_MERGE = (
+    "Merge User API is not available for workspaces with Identity Resolution enabled"
+)
 ELEMENT_TYPES = ("customer", "event", "device")
 
 
@@ -322,7 +346,13 @@ def delete_user(call: Call) -> Response:
 
 
 def merge_users(call: Call) -> Response:
-    """``POST /v1/customer/merge?app_id=``: up to 50 pairs; a failing pair is skipped."""
+    """``POST /v1/customer/merge?app_id=``: up to 50 pairs; a failing pair is skipped.
+
+    MoEngage's Merge Users does not work when Identity Resolution is enabled: such a
+    workspace gets a 400 before anything is read.
+    """
+    if call.settings.identity_resolution:
+        raise call.fail(400, IDENTITY_RESOLUTION_MERGE, type="InvalidParams")
     document = _object(call)
     pairs = _bounded_list(call, document, "merge_data", MERGE_MAX_PAIRS, "merge_data")
     for pair in pairs:
@@ -369,12 +399,12 @@ def register(router: Router, emulator: Emulator) -> None:
     # placeholder or, when the path has none, a query parameter. Only Delete User spends per
     # request rather than by weight.
     for pattern, endpoint, handler, envelope, workspace_param in (
-        ("/v1/customer/{app_id}", "customer", track_user, USER_ENVELOPE, "app_id"),
+        ("/v1/customer/{app_id}", "customer", track_user, TRACK_USER_ENVELOPE, "app_id"),
         ("/v1/event/{workspace_id}", "event", track_event, EVENT_ENVELOPE, "workspace_id"),
         ("/v1/device/{app_id}", "device", track_device, EVENT_ENVELOPE, "app_id"),
         ("/v1/customers/export", "customers_export", export_users, USER_ENVELOPE, "app_id"),
         ("/v1/customer/delete", "customer_delete", delete_user, DELETE_ENVELOPE, "app_id"),
-        ("/v1/customer/merge", "customer_merge", merge_users, USER_ENVELOPE, "app_id"),
+        ("/v1/customer/merge", "customer_merge", merge_users, MERGE_ENVELOPE, "app_id"),
     ):
         router.add(
             Route(

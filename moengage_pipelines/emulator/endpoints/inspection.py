@@ -6,9 +6,13 @@
 * ``GET /_emulator/events`` (``customer_id``, ``limit``, ``offset`` query parameters).
 * ``GET /_emulator/devices``, ``/_emulator/dropped``, ``/_emulator/merges``,
   ``/_emulator/deletions``.
-* ``GET /_emulator/counters``, ``/_emulator/rate-usage``, ``/_emulator/campaigns``.
+* ``GET /_emulator/counters``, ``/_emulator/rate-usage``, ``/_emulator/campaigns``
+  (``?include_api_triggered=true`` adds the API-triggered campaigns).
 * ``GET /_emulator/faults``; ``PUT`` replaces the rules (a JSON list), ``POST`` adds one rule
   (an object), ``DELETE`` removes all.
+* ``GET /_emulator/blocked-users``: users blocked for a 1,001st device.
+* ``GET /_emulator/accounts``: workspace to account state; ``PUT`` with ``{"state": ...}``
+  sets the state of ``?workspace=`` (default: the main one).
 * ``POST /_emulator/reset``: forget received data, counters and rate usage.
 
 The catalog and report families add their own views (``/_emulator/catalogs``,
@@ -97,8 +101,19 @@ def register(router: Router, emulator: Emulator) -> None:
     add("GET", "/deletions", view(lambda call: call.emulator.inspect.deletions(_ws(call))))
     add("GET", "/counters", view(lambda call: call.emulator.inspect.counters()))
     add("GET", "/rate-usage", view(lambda call: call.emulator.inspect.rate_usage(_ws(call))))
-    add("GET", "/campaigns", view(lambda call: call.emulator.inspect.campaigns(_ws(call))))
+    add(
+        "GET",
+        "/campaigns",
+        view(
+            lambda call: call.emulator.inspect.campaigns(
+                _ws(call),
+                include_api_triggered=call.request.query.get("include_api_triggered") == "true",
+            )
+        ),
+    )
     add("GET", "/faults", view(lambda call: call.emulator.inspect.faults()))
+    add("GET", "/blocked-users", view(lambda call: call.emulator.inspect.blocked_users(_ws(call))))
+    add("GET", "/accounts", view(lambda call: call.emulator.inspect.account_states()))
 
     def user(call: Call) -> Response:
         found = call.emulator.inspect.user(call.params["customer_id"], _ws(call))
@@ -129,6 +144,15 @@ def register(router: Router, emulator: Emulator) -> None:
         call.emulator.faults.clear()
         return call.ok([])
 
+    def set_account_state(call: Call) -> Response:
+        body = _body(call)
+        state = body.get("state") if isinstance(body, dict) else None
+        try:
+            call.emulator.accounts.set(state, _ws(call))  # type: ignore[arg-type]
+        except ConfigError as exc:
+            raise call.fail(400, str(exc), type="InvalidParams", attribute="state") from None
+        return call.ok(call.emulator.inspect.account_states())
+
     def reset(call: Call) -> Response:
         call.emulator.inspect.reset()
         return call.ok({"status": "reset"})
@@ -138,4 +162,5 @@ def register(router: Router, emulator: Emulator) -> None:
     add("PUT", "/faults", replace_faults)
     add("POST", "/faults", add_fault)
     add("DELETE", "/faults", clear_faults)
+    add("PUT", "/accounts", set_account_state)
     add("POST", "/reset", reset)

@@ -12,6 +12,9 @@ campaign_key))`` in a header (or the legacy ``?Signature=`` query parameter). Ch
    ``FILENAME``;
 5. a file generated 7 days ago or more (emulator clock) → 400 "older than 7 days".
 
+A workspace MoEngage refuses (``accounts``) gets 403 in the same shape once the signature
+checks out.
+
 400s are ``{"error":{"attribute","message","type":"BAD REQUEST","request_id"}}``. A good
 request answers the ZIP (``report_files.build_report``) as ``application/gzip``, the content
 type of the API reference (the bytes are a ZIP, as the ``.zip`` name says).
@@ -77,6 +80,7 @@ def download(call: Call) -> Response:
     expected = report_signature(app_id, filename, keys.campaign_api_key)
     if not hmac.compare_digest(signature, expected):
         raise ApiError(REPORTS.error(401, "Invalid Signature", call.request_id))
+    auth.check_account(call.route, call.emulator.accounts.get(app_id), call.request_id)
     parsed = parse_filename(filename)
     if parsed is None:
         raise _bad(

@@ -91,9 +91,12 @@ def stats(call: Call) -> Response:
     limit = _int(call, body, "limit", limits.STATS_MAX_PAGE_LIMIT, 1, limits.STATS_MAX_PAGE_LIMIT)
 
     activity = Activity(call.store.activity(call.ws, start.isoformat(), end.isoformat()))
+    # API-triggered campaigns are not in the catalogue: "not available for API_TRIGGERED
+    # campaigns", so they never have data, asked for by id or not.
     known = {c.campaign_id: c for c in catalogue(call.ws)}
     if ids is not None:
-        # Requested ids the workspace does not have are counted but have no data.
+        # Requested ids the workspace does not have (or API-triggered ones) are counted but
+        # have no data.
         selected = [known[i] for i in dict.fromkeys(ids) if i in known]
         total = len(dict.fromkeys(ids))
     else:

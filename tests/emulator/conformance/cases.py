@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import orjson
 
-from moengage_pipelines.emulator import Emulator, EmulatorSettings, FaultRule
+from moengage_pipelines.emulator import Emulator, EmulatorSettings, FaultRule, WorkspaceKeys
 from moengage_pipelines.emulator.report_definitions import ReportBook, ReportDefinition, utc_day
 from tests.emulator.conformance.openapi import Operation, spec_document
 
@@ -726,9 +726,35 @@ def _data_cases() -> Iterator[Case]:
     pair = {"merge_data": [{"merged_user": "old-user", "retained_user": "new-user"}]}
     yield Case("merge: valid", merge, 200, with_user(merge_url, pair, "old-user", "new-user"))
     yield Case("merge: merge_data missing", merge, 400, post(merge_url, {}))
+    other_url = "/v1/customer/merge?app_id=SOMEONE_ELSE"
     yield Case(
-        "merge: app_id mismatch", merge, 409, post("/v1/customer/merge?app_id=SOMEONE_ELSE", pair)
+        "merge: app_id of another workspace",
+        merge,
+        409,
+        post(other_url, pair),
+        settings={"extra_workspaces": {"SOMEONE_ELSE": WorkspaceKeys("d", "c")}},
     )
+    yield Case("merge: app_id of no workspace", merge, 400, post(other_url, pair))
+    yield Case(
+        "merge: over 128 KB", merge, 413, post(merge_url, {"merge_data": [], "pad": "x" * 140_000})
+    )
+    yield Case(
+        "merge: rate limited", merge, 429, faulty("customer_merge", "rate_limit", merge_url, pair)
+    )
+    for state, status in (
+        ("blacklisted", 400),
+        ("suspended", 400),
+        ("blocked", 400),
+        ("temporarily_suspended", 403),
+        ("secret_not_set", 409),
+    ):
+        yield Case(
+            f"merge: account {state}",
+            merge,
+            status,
+            post(merge_url, pair),
+            settings={"account_states": {WORKSPACE: state}},
+        )
 
     delete_url = f"/v1/customer/delete?app_id={WORKSPACE}"
     who = {"identity_type": "customer_id", "identity_value": "gone-user"}
@@ -739,6 +765,20 @@ def _data_cases() -> Iterator[Case]:
         delete,
         401,
         lambda h: h.plain.post(delete_url, json=who, auth=(WORKSPACE, "nope")),
+    )
+    for state in ("suspended", "temporarily_suspended", "blocked"):
+        yield Case(
+            f"delete: account {state}",
+            delete,
+            403,
+            post(delete_url, who),
+            settings={"account_states": {WORKSPACE: state}},
+        )
+    yield Case(
+        "delete: app_id of no workspace",
+        delete,
+        403,
+        post("/v1/customer/delete?app_id=NO_SUCH_WORKSPACE", who),
     )
     yield Case(
         "delete: rate limited",
@@ -751,6 +791,68 @@ def _data_cases() -> Iterator[Case]:
     )
 
 
+def _account_and_size_cases() -> Iterator[Case]:
+    """Account states, an app id of no workspace and 128 KB on the other Data APIs."""
+    user = {"type": "customer", "customer_id": "c1", "attributes": {"name": "Ann"}}
+    event = {"type": "event", "customer_id": "c1", "actions": [{"action": "Viewed"}]}
+    device = {
+        "type": "device",
+        "customer_id": "c1",
+        "device_id": "d1",
+        "attributes": {"platform": "ANDROID", "push_id": "token"},
+    }
+    export = {"data": {"identifiers": [{"identifier_type": "customer_id", "identifier": "c1"}]}}
+    pad = "x" * 140_000
+    for path, url, body, oversized in (
+        ("/customer/{app_id}", f"/v1/customer/{WORKSPACE}", user, {**user, "pad": pad}),
+        ("/event/{Workspace_ID}", f"/v1/event/{WORKSPACE}", event, {**event, "pad": pad}),
+        ("/device/{app_id}", f"/v1/device/{WORKSPACE}", device, {**device, "pad": pad}),
+        (
+            "/customers/export",
+            f"/v1/customers/export?app_id={WORKSPACE}",
+            export,
+            {"data": {**export["data"], "pad": pad}},
+        ),
+    ):
+        operation = _op("data", "POST", path)
+        name = path.split("/")[1]
+        for state in ("suspended", "temporarily_suspended", "blocked"):
+            yield Case(
+                f"{name}: account {state}",
+                operation,
+                403,
+                lambda h, url=url, body=body: h.data.post(url, json=body),
+                settings={"account_states": {WORKSPACE: state}},
+            )
+        if name == "customer":
+            continue  # its 413 case is among the hand-written ones
+        yield Case(
+            f"{name}: over 128 KB",
+            operation,
+            413,
+            lambda h, url=url, body=oversized: h.data.post(url, json=body),
+            valid_request=False,
+        )
+    transition = _op("data", "POST", "/transition/{Workspace_ID}")
+    bulk = {"type": "transition", "elements": [user]}
+    for name, url, settings in (
+        (
+            "account blacklisted",
+            f"/v1/transition/{WORKSPACE}",
+            {"account_states": {WORKSPACE: "blacklisted"}},
+        ),
+        ("app_id of no workspace", "/v1/transition/NO_SUCH_WORKSPACE", {}),
+    ):
+        yield Case(
+            f"transition: {name}",
+            transition,
+            400,
+            lambda h, url=url: h.data.post(url, json=bulk),
+            disagreements=("transition-elements-enum",),
+            settings=settings,
+        )
+
+
 def all_cases() -> list[Case]:
     cases = [
         *_example_cases(),
@@ -758,6 +860,7 @@ def all_cases() -> list[Case]:
         *_campaign_cases(),
         *_stats_cases(),
         *_data_cases(),
+        *_account_and_size_cases(),
     ]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -1,9 +1,10 @@
-"""Documented disagreements between the OpenAPI files and the fact sheet's confirmed facts.
+"""Documented disagreements between the OpenAPI schemas and the rest of MoEngage's documentation.
 
-Where they disagree the emulator follows the fact sheet, and ``docs/emulator.md`` records the
-choice in its "Decisions" table under the same name. A conformance case that meets one of these
-names it; the validation errors it explains (and only those) are set aside, and the case is
-reported as skipped for that reason once everything else about it has been checked.
+Where a schema disagrees with the reference's own examples or prose, the emulator follows the
+examples and prose, and ``docs/emulator.md`` records the choice in its "Decisions" table under
+the same name. A conformance case that meets one of these names it; the validation errors it
+explains (and only those) are set aside, and the case is reported as skipped for that reason
+once everything else about it has been checked.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ DISAGREEMENTS = {
         Disagreement(
             "campaign-status-title-case",
             "campaigns search/meta answer statuses in title case ('Active'), as the reference's "
-            "examples and the fact sheet do; the schemas' enums are upper case",
+            "examples do (campaigns reference); the schemas' enums are upper case",
             re.compile(
                 rf"^at \d+/(status|campaign_status): '{_TITLE_CASE_STATUS}' is not one of \["
             ),
@@ -40,7 +41,7 @@ DISAGREEMENTS = {
         Disagreement(
             "meta-time-without-offset",
             "campaign meta times are UTC without an offset ('2024-11-28T12:18:00'), as the "
-            "reference's examples and the fact sheet show; the schema says format date-time",
+            "reference's examples show (campaigns reference); the schema says format date-time",
             re.compile(
                 r"^at \d+/(campaign_start_time|reachability_details/last_updated_time): "
                 r"'[0-9T:.-]+' is not a 'date-time'$"
@@ -49,14 +50,14 @@ DISAGREEMENTS = {
         Disagreement(
             "transition-elements-enum",
             "the bulk-import schema puts enum [customer, event, device] on the elements array "
-            "itself; elements are customer/event/device objects (fact sheet 2.1)",
+            "itself; elements are customer/event/device objects (data-overview, bulk import)",
             re.compile(r"^at elements: \[.* is not one of \['customer', 'event', 'device'\]$"),
         ),
         Disagreement(
             "export-identifier-type-id",
-            "Get User takes identifier_type customer_id or id (fact sheet 2.9 and the spec's own "
-            "example) and answers users_not_found with the type as sent; the schema's enum says "
-            "customer_id or moengage_id",
+            "Get User takes identifier_type customer_id or id (the get-user page and the spec's "
+            "own example) and answers users_not_found with the type as sent; the schema's enum "
+            "says customer_id or moengage_id",
             re.compile(r"identifier_type: 'id' is not one of \['customer_id', 'moengage_id'\]$"),
         ),
     )
