@@ -1,8 +1,13 @@
 """One measurement, run in its own process so that its peak RSS is its own.
 
 ``python -m bench.measure naive|engine PATH LIMIT`` prints one JSON line of results.
-``python -m bench.measure worker PART URL BUDGET TIME_SCALE LIMIT`` pushes one part to the
-emulator (used by ``bench.emulated``).
+``python -m bench.measure worker PART URL BUDGET TIME_SCALE LIMIT CONCURRENCY`` pushes one part
+to the emulator (used by ``bench.emulated``): it loads everything, prints ``ready``, waits for
+a line on stdin, then pushes, so that several workers can start together.
+
+The clock of a measurement starts before the source is opened and stops once the last body's
+bytes exist (or, for a worker, once MoEngage's emulator answered the last one): reading the
+Parquet file, validation, serialization and packing are all inside it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def _peak_rss_mb() -> float:
@@ -19,24 +27,63 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _engine(path: Path, limit: int) -> dict:
+def _engine(path: Path, limit: int) -> Callable[[], dict[str, Any]]:
     from bench.data import MAPPING
     from moengage_pipelines.push.pipeline import PushOptions, run_push
     from moengage_pipelines.sources import ParquetSource
 
-    report = run_push(
-        ParquetSource(path), MAPPING, None, sync_name="bench",
-        options=PushOptions(dry_run=True, max_body_bytes=limit),
-    )
-    return {"rows": report.rows_read, "rows_sent": report.events_sent, "bodies": report.bodies,
-            "bytes": report.bytes_sent, "largest_body": report.largest_body_bytes,
-            "rejected": report.rows_rejected}
+    def run() -> dict[str, Any]:
+        report = run_push(
+            ParquetSource(path), MAPPING, None, sync_name="bench",
+            options=PushOptions(dry_run=True, max_body_bytes=limit),
+        )
+        return {"rows": report.rows_read, "rows_sent": report.events_sent,
+                "bodies": report.bodies, "bytes": report.bytes_sent,
+                "largest_body": report.largest_body_bytes, "rejected": report.rows_rejected}
+
+    return run
 
 
-def _worker(part: Path, url: str, budget_path: str, time_scale: float, limit: int) -> dict:
+def _naive(path: Path, limit: int) -> Callable[[], dict[str, Any]]:
+    from bench.naive import naive_pack
+
+    return lambda: naive_pack(path, limit)
+
+
+def _recording_budget() -> type:
+    """A ``RateBudget`` that also notes when each request was admitted and answered.
+
+    Observation only: the budget decides exactly as the library's does.
+    """
+    from moengage_pipelines.api.ratebudget import TRANSITION_EVENTS, RateBudget
+
+    class RecordingBudget(RateBudget):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.admissions: list[tuple[float, float, int]] = []
+
+        @contextmanager
+        def hold(
+            self, cost: Mapping[str, int], *, max_wait: float | None = None
+        ) -> Iterator[float]:
+            with super().hold(cost, max_wait=max_wait) as waited:
+                admitted = time.time()
+                try:
+                    yield waited
+                finally:
+                    answered = time.time()
+            # list.append is atomic: the delivery threads may record concurrently.
+            self.admissions.append((admitted, answered, int(cost.get(TRANSITION_EVENTS, 0))))
+
+    return RecordingBudget
+
+
+def _worker(
+    part: Path, url: str, budget_path: str, time_scale: float, limit: int, concurrency: int
+) -> Callable[[], dict[str, Any]]:
     from bench.data import MAPPING
     from moengage_pipelines.api.client import MoEngageClient
-    from moengage_pipelines.api.ratebudget import RateBudget, SQLiteBudgetStore
+    from moengage_pipelines.api.ratebudget import SQLiteBudgetStore
     from moengage_pipelines.config import MoEngageSettings
     from moengage_pipelines.push.pipeline import PushOptions, run_push
     from moengage_pipelines.sources import ParquetSource
@@ -45,45 +92,55 @@ def _worker(part: Path, url: str, budget_path: str, time_scale: float, limit: in
         workspace_id="TEST_WORKSPACE", data_api_key="test-data-key",
         campaign_api_key="test-campaign-key", base_url=url,
     )
-    budget = RateBudget(
-        SQLiteBudgetStore(budget_path), namespace="bench-workspace", time_scale=time_scale
-    )
-    with MoEngageClient(settings, budget=budget) as client:
-        report = run_push(
-            ParquetSource(part), MAPPING, client, sync_name="bench",
-            options=PushOptions(max_body_bytes=limit, concurrency=4),
+    budget_type = _recording_budget()
+
+    def run() -> dict[str, Any]:
+        budget = budget_type(
+            SQLiteBudgetStore(budget_path), namespace="bench-workspace", time_scale=time_scale
         )
-    budget.close()
-    return {"rows": report.rows_read, "rows_sent": report.events_sent, "bodies": report.bodies,
-            "bytes": report.bytes_sent, "largest_body": report.largest_body_bytes,
-            "rejected": report.rows_rejected, "http_429": report.http_429,
-            "retries": report.retries, "failed_bodies": report.failed_bodies}
+        with MoEngageClient(settings, budget=budget) as client:
+            report = run_push(
+                ParquetSource(part), MAPPING, client, sync_name="bench",
+                options=PushOptions(max_body_bytes=limit, concurrency=concurrency),
+            )
+        budget.close()
+        return {"rows": report.rows_read, "rows_sent": report.events_sent,
+                "bodies": report.bodies, "bytes": report.bytes_sent,
+                "largest_body": report.largest_body_bytes, "rejected": report.rows_rejected,
+                "http_429": report.http_429, "retries": report.retries,
+                "failed_bodies": report.failed_bodies, "admissions": budget.admissions}
+
+    return run
 
 
 def _warm_up() -> None:
     # Imports are not part of what is measured. pyarrow imports pandas lazily the first time
-    # a column is turned into Python objects; that one-time cost is paid here too.
+    # a column is turned into Python objects (and pyarrow.dataset imports it); that one-time
+    # cost is paid here too.
     import pandas  # noqa: F401
 
     import bench.naive  # noqa: F401
 
 
 def main(argv: list[str]) -> None:
-    kind = argv[0]
+    """Run one measurement and print its results as one JSON line."""
+    kind, path, *rest = argv
     _warm_up()
+    if kind == "naive":
+        run = _naive(Path(path), int(rest[0]))
+    elif kind == "engine":
+        run = _engine(Path(path), int(rest[0]))
+    elif kind == "worker":
+        url, budget, time_scale, limit, concurrency = rest
+        run = _worker(Path(path), url, budget, float(time_scale), int(limit), int(concurrency))
+        print("ready", flush=True)
+        sys.stdin.readline()
+    else:
+        raise SystemExit(f"unknown measurement {kind!r}")
     started = time.perf_counter()
     wall_start = time.time()
     cpu = time.process_time()
-    if kind == "naive":
-        from bench.naive import naive_pack
-
-        result = naive_pack(Path(argv[1]), int(argv[2]))
-    elif kind == "engine":
-        result = _engine(Path(argv[1]), int(argv[2]))
-    elif kind == "worker":
-        result = _worker(Path(argv[1]), argv[2], argv[3], float(argv[4]), int(argv[5]))
-    else:
-        raise SystemExit(f"unknown measurement {kind!r}")
+    result = run()
     result["seconds"] = time.perf_counter() - started
     result["started_at"] = wall_start
     result["ended_at"] = time.time()

@@ -16,7 +16,9 @@ Element shapes (bulk import and catalog):
 * catalog item: ``{"id":..,"title":..,"link":..,"image_link":..,<custom>..}``.
 
 Null attributes are left out unless the mapping sets ``send_nulls`` (a null may clear a value
-MoEngage holds).
+MoEngage holds). Leaving a value out costs string work on every row, so each batch gets the
+plan of its null-free columns: their values are written plainly, the others with the null
+handling; the bytes are the same either way.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from moengage_pipelines.push.conversion import (
     convert,
     json_key,
     sql_ident,
+    type_family,
 )
 from moengage_pipelines.push.mapping import (
     AttributeSpec,
@@ -55,7 +58,9 @@ from moengage_pipelines.push.validation import (
     row_checks,
 )
 
-__all__ = ["ElementBatch", "ElementSerializer", "SerializationPlan", "compile_plan"]
+__all__ = [
+    "ElementBatch", "ElementSerializer", "SerializationPlan", "compile_plan", "filled_columns",
+]
 
 AnyMapping = UserMapping | EventMapping | CatalogMapping
 
@@ -104,29 +109,132 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _object_sql(pairs: Sequence[tuple[str, Converted]], *, send_nulls: bool) -> str:
-    """SQL of a JSON object from (key, converted value) pairs, nulls left out unless asked.
+class _Concat:
+    """The arguments of one ``concat(...)``, with adjacent literal texts merged.
+
+    ``concat`` skips NULL arguments, so an expression that may be NULL must carry its own
+    key with ``||`` (see :meth:`optional`); one known to be set can be a plain argument.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[bool, str]] = []  # (is literal text, text or SQL)
+
+    def text(self, text: str) -> None:
+        """Append literal text."""
+        if self._parts and self._parts[-1][0]:
+            self._parts[-1] = (True, self._parts[-1][1] + text)
+        else:
+            self._parts.append((True, text))
+
+    def sql(self, expression: str) -> None:
+        """Append an expression (a NULL adds nothing)."""
+        self._parts.append((False, expression))
+
+    def optional(self, prefix: str, value: str, *, present: bool) -> None:
+        """Append ``prefix`` and ``value``, both left out when ``value`` is NULL.
+
+        ``present`` says ``value`` is never NULL on the rows that are sent: the pair is then
+        written without the null handling (the same bytes, less work per row).
+        """
+        if present:
+            self.text(prefix)
+            self.sql(value)
+        else:
+            self.sql(f"({_literal(prefix)} || {value})")
+
+    def extend(self, other: _Concat) -> None:
+        """Append every argument of ``other``."""
+        for is_text, part in other._parts:
+            if is_text:
+                self.text(part)
+            else:
+                self.sql(part)
+
+    def build(self) -> str:
+        """The ``concat(...)`` expression."""
+        parts = [_literal(part) if is_text else part for is_text, part in self._parts]
+        return f"concat({', '.join(parts)})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """One ``"key":value`` pair of a JSON object.
+
+    Attributes:
+        key: The key.
+        converted: Its value's JSON SQL (NULL when null) and checks.
+        present: The value is never NULL on the rows that are sent.
+    """
+
+    key: str
+    converted: Converted
+    present: bool
+
+
+def _object(members: Sequence[_Member], *, send_nulls: bool) -> _Concat:
+    """A JSON object from its members, nulls left out unless asked.
 
     ``concat_ws`` skips NULL members, so a pair whose value is null (``'"k":' || NULL``)
-    disappears together with its separator.
+    disappears together with its separator. Consecutive members known to be set are written
+    as one plain ``concat`` argument instead; when all are, the object needs no ``concat_ws``.
     """
-    if not pairs:
-        return "'{}'"
-    members = []
-    for key, converted in pairs:
-        prefix = _literal(json_key(key) + ":")
-        if send_nulls:
-            members.append(f"concat({prefix}, coalesce({converted.json}, 'null'))")
+    out = _Concat()
+    if not members:
+        out.text("{}")
+        return out
+    if send_nulls:
+        # Every pair is written, a null as ``null``: all of them are set.
+        members = [
+            _Member(m.key, Converted(f"coalesce({m.converted.json}, 'null')"), True)
+            for m in members
+        ]
+    if all(member.present for member in members):
+        for index, member in enumerate(members):
+            out.text(("{" if index == 0 else ",") + json_key(member.key) + ":")
+            out.sql(member.converted.json)
+        out.text("}")
+        return out
+    groups: list[str] = []
+    run: _Concat | None = None
+    for member in members:
+        prefix = json_key(member.key) + ":"
+        if not member.present:
+            if run is not None:
+                groups.append(run.build())
+                run = None
+            groups.append(f"({_literal(prefix)} || {member.converted.json})")
+            continue
+        if run is None:
+            run = _Concat()
         else:
-            members.append(f"({prefix} || {converted.json})")
-    return f"concat('{{', concat_ws(',', {', '.join(members)}), '}}')"
+            run.text(",")
+        run.text(prefix)
+        run.sql(member.converted.json)
+    if run is not None:
+        groups.append(run.build())
+    out.text("{")
+    out.sql(f"concat_ws(',', {', '.join(groups)})")
+    out.text("}")
+    return out
 
 
-def _attribute_pairs(
-    attributes: dict[str, AttributeSpec], schema: pa.Schema, derive: Derived
-) -> list[tuple[str, Converted]]:
+def _is_set(column: str, schema: pa.Schema, filled: frozenset[str]) -> bool:
+    """Whether ``column``'s values are known to be non-null in the batch."""
+    return column in filled and type_family(schema.field(column).type) != "null"
+
+
+def _attribute_members(
+    attributes: dict[str, AttributeSpec], schema: pa.Schema, derive: Derived,
+    filled: frozenset[str],
+) -> list[_Member]:
+    # Every conversion yields a value for a non-null input, or fails a check that rejects
+    # the row (``tests/push/test_serialization_plans.py`` holds them to it).
     return [
-        (name, convert(spec.column, schema.field(spec.column).type, spec.type, derive))
+        _Member(
+            name,
+            convert(spec.column, schema.field(spec.column).type, spec.type, derive),
+            _is_set(spec.column, schema, filled),
+        )
         for name, spec in attributes.items()
     ]
 
@@ -135,15 +243,10 @@ def _customer_id_json(column: str) -> str:
     return f"to_json(CAST({sql_ident(column)} AS VARCHAR))"
 
 
-def _optional(key: str, value: str) -> str:
-    """A ``,"key":value`` part that vanishes (NULL, skipped by concat) when value is NULL."""
-    return f"({_literal(',' + json_key(key) + ':')} || {value})"
-
-
 def _user_element(
-    mapping: UserMapping, schema: pa.Schema, derive: Derived
+    mapping: UserMapping, schema: pa.Schema, derive: Derived, filled: frozenset[str]
 ) -> tuple[str, list[Check]]:
-    pairs = _attribute_pairs(mapping.output_attributes(), schema, derive)
+    members = _attribute_members(mapping.output_attributes(), schema, derive, filled)
     if mapping.platforms:
         platforms = orjson.dumps(
             [
@@ -151,72 +254,90 @@ def _user_element(
                 for spec in mapping.platforms
             ]
         ).decode()
-        pairs.append(("platforms", Converted(_literal(platforms))))
-    attributes = _object_sql(pairs, send_nulls=mapping.send_nulls)
-    tail = ',"update_existing_only":true' if mapping.update_existing_only else ""
+        members.append(_Member("platforms", Converted(_literal(platforms)), True))
+    element = _Concat()
+    element.text('{"type":"customer","customer_id":')
     # A NULL customer id makes its part vanish, but such rows are rejected anyway.
-    element = (
-        f"concat('{{\"type\":\"customer\",\"customer_id\":', "
-        f"{_customer_id_json(mapping.customer_id)}, ',\"attributes\":', {attributes}, "
-        f"{_literal(tail + '},')})"
-    )
-    return element, [check for _, converted in pairs for check in converted.checks]
+    element.sql(_customer_id_json(mapping.customer_id))
+    element.text(',"attributes":')
+    element.extend(_object(members, send_nulls=mapping.send_nulls))
+    if mapping.update_existing_only:
+        element.text(',"update_existing_only":true')
+    element.text("},")
+    return element.build(), [check for m in members for check in m.converted.checks]
 
 
 def _event_element(
-    mapping: EventMapping, schema: pa.Schema, derive: Derived
+    mapping: EventMapping, schema: pa.Schema, derive: Derived, filled: frozenset[str]
 ) -> tuple[str, list[Check]]:
-    pairs = _attribute_pairs(mapping.attributes, schema, derive)
-    checks = [check for _, converted in pairs for check in converted.checks]
+    members = _attribute_members(mapping.attributes, schema, derive, filled)
+    checks = [check for m in members for check in m.converted.checks]
+    element = _Concat()
+    element.text('{"type":"event","customer_id":')
+    element.sql(_customer_id_json(mapping.customer_id))
+    element.text(',"actions":[{"action":')
     if mapping.event_name_column:
-        action = f"to_json({sql_ident(mapping.event_name_column)})"
+        element.sql(f"to_json({sql_ident(mapping.event_name_column)})")
     else:
-        action = _literal(orjson.dumps(mapping.event_name).decode())
-    parts = [
-        "'{\"type\":\"event\",\"customer_id\":'",
-        _customer_id_json(mapping.customer_id),
-        "',\"actions\":[{\"action\":'",
-        action,
-        "',\"attributes\":'",
-        _object_sql(pairs, send_nulls=mapping.send_nulls),
-    ]
+        element.text(orjson.dumps(mapping.event_name).decode())
+    element.text(',"attributes":')
+    element.extend(_object(members, send_nulls=mapping.send_nulls))
     if mapping.platform_column:
+        # An empty platform is sent without one (NULL), not rejected: never known to be set.
         platform = derive(platform_sql(mapping.platform_column))
-        parts.append(_optional("platform", f"to_json({platform})"))
+        element.optional(',"platform":', f"to_json({platform})", present=False)
     elif mapping.platform:
-        parts.append(_literal(',"platform":' + orjson.dumps(mapping.platform).decode()))
+        element.text(',"platform":' + orjson.dumps(mapping.platform).decode())
     if mapping.app_version_column:
-        column = sql_ident(mapping.app_version_column)
-        parts.append(_optional("app_version", f"to_json(CAST({column} AS VARCHAR))"))
+        column = mapping.app_version_column
+        element.optional(
+            ',"app_version":', f"to_json(CAST({sql_ident(column)} AS VARCHAR))",
+            present=_is_set(column, schema, filled),
+        )
     elif mapping.app_version is not None:
-        parts.append(_literal(',"app_version":' + orjson.dumps(mapping.app_version).decode()))
+        element.text(',"app_version":' + orjson.dumps(mapping.app_version).decode())
     if mapping.event_time_column:
         timestamp, _, _ = event_time_sql(mapping, schema, derive)
-        formatted = f"('\"' || strftime({timestamp}, '{DATETIME_FORMAT}') || '\"')"
-        parts.append(_optional("current_time", formatted))
+        formatted = f"strftime({timestamp}, '{DATETIME_FORMAT}')"
+        # A time that does not parse fails a check, so a set column always gives a time.
+        if _is_set(mapping.event_time_column, schema, filled):
+            element.text(',"current_time":"')
+            element.sql(formatted)
+            element.text('"')
+        else:
+            element.optional(',"current_time":', f"('\"' || {formatted} || '\"')", present=False)
     if mapping.user_timezone_offset_column:
-        column = sql_ident(mapping.user_timezone_offset_column)
-        offset = f"CAST(CAST({column} AS BIGINT) AS VARCHAR)"
-        parts.append(_optional("user_timezone_offset", offset))
+        column = mapping.user_timezone_offset_column
+        element.optional(
+            ',"user_timezone_offset":', f"CAST(CAST({sql_ident(column)} AS BIGINT) AS VARCHAR)",
+            present=_is_set(column, schema, filled),
+        )
     elif mapping.user_timezone_offset is not None:
-        parts.append(_literal(f',"user_timezone_offset":{mapping.user_timezone_offset}'))
-    parts.append("'}]},'")
-    return f"concat({', '.join(parts)})", checks
+        element.text(f',"user_timezone_offset":{mapping.user_timezone_offset}')
+    element.text("}]},")
+    return element.build(), checks
 
 
 def _catalog_element(
-    mapping: CatalogMapping, schema: pa.Schema, derive: Derived
+    mapping: CatalogMapping, schema: pa.Schema, derive: Derived, filled: frozenset[str]
 ) -> tuple[str, list[Check]]:
-    pairs: list[tuple[str, Converted]] = [
-        (name, convert(column, schema.field(column).type, "catalog_string", derive))
+    members = [
+        _Member(
+            name,
+            convert(column, schema.field(column).type, "catalog_string", derive),
+            _is_set(column, schema, filled),
+        )
         for name, column in mapping.mandatory_columns().items()
     ]
     for name, spec in mapping.attributes.items():
         data_type = schema.field(spec.column).type
         kind = spec.type or infer_catalog_type(data_type)
-        pairs.append((name, convert(spec.column, data_type, f"catalog_{kind}", derive)))  # type: ignore[arg-type]
-    checks = [check for _, converted in pairs for check in converted.checks]
-    return f"concat({_object_sql(pairs, send_nulls=False)}, ',')", checks
+        converted = convert(spec.column, data_type, f"catalog_{kind}", derive)  # type: ignore[arg-type]
+        members.append(_Member(name, converted, _is_set(spec.column, schema, filled)))
+    checks = [check for m in members for check in m.converted.checks]
+    element = _object(members, send_nulls=False)
+    element.text(",")
+    return element.build(), checks
 
 
 def infer_catalog_type(data_type: pa.DataType) -> str:
@@ -234,7 +355,12 @@ def infer_catalog_type(data_type: pa.DataType) -> str:
 
 
 def compile_plan(
-    mapping: AnyMapping, schema: pa.Schema, *, now: datetime, with_keys: bool = False
+    mapping: AnyMapping,
+    schema: pa.Schema,
+    *,
+    now: datetime,
+    with_keys: bool = False,
+    filled: frozenset[str] = frozenset(),
 ) -> SerializationPlan:
     """Compile a mapping against a source schema into one query.
 
@@ -243,6 +369,10 @@ def compile_plan(
         schema: Schema of the source batches.
         now: The present, for the future-event rule.
         with_keys: Also select each row's key as text (``__key``).
+        filled: Columns known to hold no null in the batches the plan runs on (see
+            :func:`filled_columns`). Their values are written without the handling that
+            leaves out null values: the same bytes with less work per row. A plan compiled
+            with columns that do hold nulls writes wrong elements for those rows.
 
     Raises:
         MappingError: If a mapped column is missing or has a type that cannot be sent.
@@ -250,11 +380,11 @@ def compile_plan(
     check_schema(mapping, schema)
     derive = Derived()
     if isinstance(mapping, UserMapping):
-        element, value_checks = _user_element(mapping, schema, derive)
+        element, value_checks = _user_element(mapping, schema, derive, filled)
     elif isinstance(mapping, EventMapping):
-        element, value_checks = _event_element(mapping, schema, derive)
+        element, value_checks = _event_element(mapping, schema, derive, filled)
     else:
-        element, value_checks = _catalog_element(mapping, schema, derive)
+        element, value_checks = _catalog_element(mapping, schema, derive, filled)
     checks = row_checks(mapping, schema, now=now, value_checks=value_checks, derive=derive)
     if checks:
         cases = " ".join(f"WHEN {check.condition} THEN {i}" for i, check in enumerate(checks))
@@ -272,6 +402,30 @@ def compile_plan(
         f"(SELECT {reject} AS __reject, {element} AS __element{key} FROM {source})"
     )
     return SerializationPlan(sql=sql, checks=checks)
+
+
+def filled_columns(batch: pa.RecordBatch | pa.Table, columns: Iterable[str]) -> frozenset[str]:
+    """The columns among ``columns`` that hold no null value in ``batch``.
+
+    Dictionary columns count only when their dictionary holds no null either, and run-end
+    encoded and union columns never count: their validity does not say whether a value is
+    null.
+    """
+    names = set(batch.schema.names)
+    return frozenset(name for name in columns if name in names and _no_nulls(batch.column(name)))
+
+
+def _no_nulls(column: pa.Array | pa.ChunkedArray) -> bool:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        data_type = chunk.type
+        if chunk.null_count or pa.types.is_run_end_encoded(data_type):
+            return False
+        if pa.types.is_union(data_type):
+            return False
+        if pa.types.is_dictionary(data_type) and chunk.dictionary.null_count:
+            return False
+    return True
 
 
 class ElementSerializer:
@@ -310,20 +464,34 @@ class ElementSerializer:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._plans: dict[pa.Schema, SerializationPlan] = {}
+        self._plans: dict[tuple[pa.Schema, frozenset[str]], SerializationPlan] = {}
+        self._columns = tuple(mapping.columns())
         self._rows_seen = 0
 
-    def plan_for(self, schema: pa.Schema) -> SerializationPlan:
-        """The compiled plan of a schema (compiled once, then cached)."""
-        plan = self._plans.get(schema)
+    def plan_for(
+        self, schema: pa.Schema, filled: frozenset[str] = frozenset()
+    ) -> SerializationPlan:
+        """The compiled plan of a schema (compiled once, then cached).
+
+        Args:
+            schema: Schema of the batches.
+            filled: Mapped columns holding no null in them (see :func:`compile_plan`).
+        """
+        plan = self._plans.get((schema, filled))
         if plan is None:
-            plan = compile_plan(self.mapping, schema, now=self.now, with_keys=self.with_keys)
-            self._plans[schema] = plan
+            plan = compile_plan(
+                self.mapping, schema, now=self.now, with_keys=self.with_keys, filled=filled
+            )
+            self._plans[(schema, filled)] = plan
         return plan
+
+    def _plan_of(self, batch: pa.RecordBatch | pa.Table) -> SerializationPlan:
+        # Columns without nulls are common; a plan that knows them does less work per row.
+        return self.plan_for(batch.schema, filled_columns(batch, self._columns))
 
     def serialize(self, batch: pa.RecordBatch | pa.Table) -> ElementBatch:
         """Serialize one batch; rows are numbered on from the previous batches."""
-        plan = self.plan_for(batch.schema)
+        plan = self._plan_of(batch)
         first = self._rows_seen
         self._rows_seen += batch.num_rows
         return self._run(plan, batch, first)
@@ -343,7 +511,7 @@ class ElementSerializer:
         with ThreadPoolExecutor(self.parallel, thread_name_prefix="moengage-serialize") as pool:
             try:
                 for batch in batches:
-                    plan = self.plan_for(batch.schema)  # mapping errors surface here, in order
+                    plan = self._plan_of(batch)  # mapping errors surface here, in order
                     first = self._rows_seen
                     self._rows_seen += batch.num_rows
                     in_flight.append((batch, pool.submit(self._run, plan, batch, first)))
