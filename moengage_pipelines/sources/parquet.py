@@ -28,9 +28,11 @@ __all__ = ["ParquetSource"]
 
 _GLOB_CHARS = frozenset("*?[")
 
-# pre_buffer makes Arrow fetch every selected row group of a file up front (it pays off on
-# object stores); on local files it made memory grow with the file size, while without it
-# memory stays near one row group's column chunks.
+# Rows are read with ``ParquetFile(pre_buffer=False)`` (see ``_fragment_batches``); the
+# dataset, used here to find files, schemas and row groups, is configured the same way for
+# whoever scans ``ParquetSource.dataset`` directly: pre_buffer fetches every selected row
+# group of a file up front (it pays off on object stores), which on local files made memory
+# grow with the file size.
 _FORMAT = ds.ParquetFileFormat(
     default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False)
 )
