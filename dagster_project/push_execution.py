@@ -109,21 +109,20 @@ def run_component_push(
             context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
             reports.append(report)
 
-    metadata = push_metadata(reports)
-    failed = sum(report.failed_bodies for report in reports)
-    if failed:
+    total = PushReport.combine(reports)
+    metadata = push_metadata(total, partitions=len(reports))
+    if total.failed_bodies:
         raise dg.Failure(
             description=(
-                f"MoEngage did not accept {failed} bodies ({metadata['failed_rows']} rows) of "
-                f"{sync_name}; see {DeadLetterWriter.DEFAULT_TABLE}. A retry sends only those: "
-                f"bodies accepted are in {PushLedger.DEFAULT_TABLE}."
+                f"MoEngage did not accept {total.failed_bodies} bodies ({total.failed_rows} "
+                f"rows) of {sync_name}; see {DeadLetterWriter.DEFAULT_TABLE}. A retry sends "
+                f"only those: bodies accepted are in {PushLedger.DEFAULT_TABLE}."
             ),
             metadata=metadata,
             allow_retries=True,
         )
     yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
-    rows_read = sum(report.rows_read for report in reports)
-    rejected = sum(report.rows_rejected for report in reports)
+    rows_read, rejected = total.rows_read, total.rows_rejected
     reject_rate = rejected / rows_read if rows_read else 0.0
     yield dg.AssetCheckResult(
         check_name=REJECTS_CHECK,
