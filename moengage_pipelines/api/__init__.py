@@ -6,6 +6,7 @@
 """
 
 from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.counters import ClientStats, RequestTrace
 from moengage_pipelines.api.exceptions import (
     MoEngageConnectionError,
     RateBudgetError,
@@ -13,7 +14,6 @@ from moengage_pipelines.api.exceptions import (
 )
 from moengage_pipelines.api.ratebudget import RateBudget, Window
 from moengage_pipelines.api.retries import RetryConfig, RetryPolicy
-from moengage_pipelines.api.stats import ClientStats, RequestTrace
 
 __all__ = [
     "ClientStats",

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from moengage_pipelines.api.counters import ClientStats, RequestTrace, StatsCounter
 from moengage_pipelines.api.envelopes import body_reports_failure, error_message, parse_json
 from moengage_pipelines.api.exceptions import MoEngageConnectionError
 from moengage_pipelines.api.ratebudget import (
@@ -49,7 +50,6 @@ from moengage_pipelines.api.retries import (
     is_ambiguous,
     server_wait,
 )
-from moengage_pipelines.api.stats import ClientStats, RequestTrace, StatsCounter
 from moengage_pipelines.config import KeyFamily, MoEngageSettings
 from moengage_pipelines.errors import (
     AuthError,

@@ -126,7 +126,7 @@ class _CatalogPush:
             report.items_sent += body.items
             self.stored.update(str(item["id"]) for item in items)
             return
-        from moengage_pipelines.api.stats import RequestTrace
+        from moengage_pipelines.api.counters import RequestTrace
 
         trace = RequestTrace()
         try:
@@ -154,7 +154,7 @@ class _CatalogPush:
             self.rows.pop(str(item["id"]), None)
 
     def _update(self, items: list[dict[str, Any]]) -> None:
-        from moengage_pipelines.api.stats import RequestTrace
+        from moengage_pipelines.api.counters import RequestTrace
 
         updates = [
             {"id": item["id"], "attributes": {k: v for k, v in item.items() if k != "id"}}

@@ -17,12 +17,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from moengage_pipelines.api.counters import RequestTrace
 from moengage_pipelines.api.exceptions import (
     MoEngageConnectionError,
     RateBudgetError,
     RateBudgetTimeoutError,
 )
-from moengage_pipelines.api.stats import RequestTrace
 from moengage_pipelines.errors import AuthError, MoEngageHTTPError, PayloadTooLargeError
 from moengage_pipelines.push.body import Body
 

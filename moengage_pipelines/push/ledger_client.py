@@ -17,7 +17,7 @@ from moengage_pipelines.errors import MoEngageHTTPError
 from moengage_pipelines.push.ledger import AMBIGUOUS, FAILED, SENT
 
 if TYPE_CHECKING:
-    from moengage_pipelines.api.stats import RequestTrace
+    from moengage_pipelines.api.counters import RequestTrace
     from moengage_pipelines.push.state import LedgerSession
 
 __all__ = ["LedgeredClient", "failure_message", "failure_status"]

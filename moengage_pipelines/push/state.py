@@ -68,7 +68,7 @@ from moengage_pipelines.push.report import PushReport
 from moengage_pipelines.warehouse import WarehouseError
 
 if TYPE_CHECKING:
-    from moengage_pipelines.api.stats import RequestTrace
+    from moengage_pipelines.api.counters import RequestTrace
 
 __all__ = [
     "RESEND_POLICIES",
@@ -360,7 +360,7 @@ class LedgerSession:
         outcome (a catalog body waiting for its update).
         """
         if trace is None:
-            from moengage_pipelines.api.stats import RequestTrace
+            from moengage_pipelines.api.counters import RequestTrace
 
             trace = RequestTrace()
         self._write([self._row(info, SENDING, trace, None)], durable=True)

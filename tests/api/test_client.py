@@ -13,10 +13,10 @@ import orjson
 import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.counters import RequestTrace
 from moengage_pipelines.api.exceptions import MoEngageConnectionError
 from moengage_pipelines.api.ratebudget import RateBudget, Window
 from moengage_pipelines.api.retries import RetryConfig
-from moengage_pipelines.api.stats import RequestTrace
 from moengage_pipelines.emulator.core import Emulator
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.emulator.server import EmulatorServer
