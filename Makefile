@@ -9,6 +9,9 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Installed modules are compiled once at install time: where Python cannot write .pyc files
+# (a read-only image, PYTHONDONTWRITEBYTECODE), every command would compile them again.
+export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # The demo and the emulator share these; real deployments set their own.
 export MOENGAGE_WORKSPACE_ID ?= DEMO_WORKSPACE
@@ -34,15 +37,17 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_project/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
-lint: install ## ruff over the whole repo
+lint: install ## ruff and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 check: install $(DAGSTER_HOME)/dagster.yaml ## dg check defs: load every Dagster definition
 	$(BIN)/dg check defs
 
-test: install $(DAGSTER_HOME)/dagster.yaml ## pytest, dg check defs and ruff
+test: install $(DAGSTER_HOME)/dagster.yaml ## pytest, dg check defs, import contracts and ruff
 	$(BIN)/pytest -n 2 --dist loadgroup
 	$(BIN)/dg check defs
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
 sample-db: install ## Build sample_data/warehouse.duckdb from the generated sample files

@@ -29,7 +29,8 @@ def _peak_rss_mb() -> float:
 
 def _engine(path: Path, limit: int) -> Callable[[], dict[str, Any]]:
     from bench.data import MAPPING
-    from moengage_pipelines.push.pipeline import PushOptions, run_push
+    from moengage_pipelines.push.options import PushOptions
+    from moengage_pipelines.push.pipeline import run_push
     from moengage_pipelines.sources import ParquetSource
 
     def run() -> dict[str, Any]:
@@ -85,7 +86,8 @@ def _worker(
     from moengage_pipelines.api.client import MoEngageClient
     from moengage_pipelines.api.ratebudget import SQLiteBudgetStore
     from moengage_pipelines.config import MoEngageSettings
-    from moengage_pipelines.push.pipeline import PushOptions, run_push
+    from moengage_pipelines.push.options import PushOptions
+    from moengage_pipelines.push.pipeline import run_push
     from moengage_pipelines.sources import ParquetSource
 
     settings = MoEngageSettings(

@@ -1,30 +1,50 @@
 """How a push asset runs: one library push per daily partition, summed into one report."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Literal, Protocol
 
 import dagster as dg
 
 from dagster_project.metadata import push_metadata
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
+from dagster_project.source_model import SourceModel
+from moengage_pipelines.push.catalog.state import WarehouseCatalogState
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
+from moengage_pipelines.push.ledger import PushLedger
 from moengage_pipelines.push.mapping import load_mapping
-from moengage_pipelines.push.pipeline import PushOptions, run_push
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
 from moengage_pipelines.push.report import PushReport
-from moengage_pipelines.push.state import PushLedger
 from moengage_pipelines.sources import Source, TimeWindow, open_source
 from moengage_pipelines.warehouse import Warehouse
 
-if TYPE_CHECKING:
-    from dagster_project.components.moengage_push import MoEngagePushComponent
+__all__ = [
+    "REJECTS_CHECK",
+    "PushDefinition",
+    "component_source",
+    "run_component_push",
+    "source_columns_report",
+]
 
-__all__ = ["component_source", "run_component_push", "source_columns_report"]
+REJECTS_CHECK = "rejected_rows_within_threshold"
 
 
-def component_source(component: MoEngagePushComponent, warehouse_url: str) -> Source:
+class PushDefinition(Protocol):
+    """What a push asset is made of: a ``MoEngagePushComponent`` as read from YAML."""
+
+    source: SourceModel
+    mapping: dict[str, Any]
+    resend: Literal["never", "ambiguous", "always"] | None
+    max_reject_rate: float
+    reject_check_severity: Literal["WARN", "ERROR"]
+
+    def get_asset_spec(self) -> dg.AssetSpec:
+        """The spec of the pushed asset."""
+        ...
+
+
+def component_source(component: PushDefinition, warehouse_url: str) -> Source:
     """The library source a component's ``source`` block names."""
     return open_source(
         component.source.parquet or warehouse_url,
@@ -36,7 +56,7 @@ def component_source(component: MoEngagePushComponent, warehouse_url: str) -> So
 
 
 def source_columns_report(
-    component: MoEngagePushComponent, warehouse: WarehouseResource
+    component: PushDefinition, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     """Check that the source has every column the component's mapping reads."""
     source = component_source(component, warehouse.url)
@@ -68,7 +88,7 @@ def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWi
 
 
 def run_component_push(
-    component: MoEngagePushComponent,
+    component: PushDefinition,
     context: dg.AssetExecutionContext,
     moengage: MoEngageResource,
     warehouse: WarehouseResource,
@@ -79,8 +99,6 @@ def run_component_push(
         dagster.Failure: When MoEngage did not accept some bodies (after every partition was
             tried); a retry sends only those, the push ledger skipping what was accepted.
     """
-    from dagster_project.components.moengage_push import REJECTS_CHECK
-
     spec = component.get_asset_spec()
     mapping = load_mapping(component.mapping)
     sync_name = spec.key.to_user_string()
@@ -93,6 +111,8 @@ def run_component_push(
     with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
         dead_letters = DeadLetterWriter(results)
         ledger = PushLedger(results, run_id=context.run.run_id)
+        # MoEngage cannot look a catalog up by name: its id is remembered with the results.
+        catalog_state = WarehouseCatalogState(results)
         for partition, window in _windows(context):
             source = component_source(component, warehouse.url)
             report = run_push(
@@ -104,6 +124,7 @@ def run_component_push(
                 window=window,
                 dead_letters=dead_letters,
                 options=options,
+                catalog_state=catalog_state,
                 ledger=ledger,
             )
             context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.ratebudget import BUDGET_STORE_VARIABLE, budget_for_workspace
 from moengage_pipelines.config import MoEngageSettings
 
 __all__ = ["MoEngageResource", "WarehouseResource"]
@@ -68,11 +70,8 @@ class MoEngageResource(dg.ConfigurableResource):
         )
 
     @contextmanager
-    def get_client(self) -> Iterator[object]:
+    def get_client(self) -> Iterator[MoEngageClient]:
         """Yield a ``MoEngageClient`` sharing the workspace's rate budget; closed on exit."""
-        from moengage_pipelines.api.client import MoEngageClient
-        from moengage_pipelines.api.ratebudget import BUDGET_STORE_VARIABLE, budget_for_workspace
-
         settings = self.settings()
         store = self.rate_budget_store or os.environ.get(BUDGET_STORE_VARIABLE) or "file"
         budget = budget_for_workspace(settings, store=store)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from moengage_pipelines.errors import ConfigError
+from moengage_pipelines.redaction import redact_url
 
 __all__ = [
     "DATA_CENTRES",
@@ -29,7 +29,6 @@ __all__ = [
     "ENV_WORKSPACE_ID",
     "KeyFamily",
     "MoEngageSettings",
-    "without_password",
 ]
 
 ENV_WORKSPACE_ID = "MOENGAGE_WORKSPACE_ID"
@@ -103,8 +102,7 @@ class MoEngageSettings(BaseModel):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError(
-                f"{ENV_BASE_URL} must start with http:// or https://, got "
-                f"{without_password(value)!r}"
+                f"{ENV_BASE_URL} must start with http:// or https://, got {redact_url(value)!r}"
             )
         return value
 
@@ -116,12 +114,12 @@ class MoEngageSettings(BaseModel):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Keys are SecretStr already; a base URL may carry a password of its own.
         for name, value in super().__repr_args__():
-            yield name, without_password(value) if name == "base_url" and value else value
+            yield name, redact_url(value) if name == "base_url" and value else value
 
     @property
     def api_base_redacted(self) -> str:
         """``api_base`` with any password in it replaced by ``***``, for reprs, logs and keys."""
-        return without_password(self.api_base)
+        return redact_url(self.api_base)
 
     def key(self, family: KeyFamily) -> str:
         """Return the API key of a key family, or raise a ConfigError naming the missing variable.
@@ -165,12 +163,3 @@ class MoEngageSettings(BaseModel):
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             messages = "; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())
             raise ConfigError(messages) from None
-
-
-def without_password(url: str) -> str:
-    """Return ``url`` with the password of its user info (``user:password@``) as ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -29,40 +29,9 @@ def redis_url() -> str:
 
 
 # -- MoEngage emulator --------------------------------------------------------------------------
-# Default test credentials shared by every suite: workspace TEST_WORKSPACE, data key
-# test-data-key, campaign key test-campaign-key.
+# The emulator fixtures come from the package's pytest plugin (moengage_emulator,
+# moengage_emulator_settings, moengage_emulator_server, moengage_emulator_factory,
+# moengage_clock): workspace TEST_WORKSPACE, data key test-data-key, campaign key
+# test-campaign-key. pytester runs the plugin the way a user's suite does.
 
-
-@pytest.fixture
-def emulator():
-    """A fresh in-process emulator (in-memory state); use ``emulator.transport()`` with httpx."""
-    from moengage_pipelines.emulator import Emulator, EmulatorSettings
-
-    with Emulator(EmulatorSettings()) as instance:
-        yield instance
-
-
-@pytest.fixture
-def emulator_settings(emulator):
-    """``MoEngageSettings`` for the ``emulator`` fixture (pair it with ``emulator.transport()``)."""
-    from moengage_pipelines.config import MoEngageSettings
-
-    settings = emulator.settings
-    return MoEngageSettings(
-        workspace_id=settings.workspace_id,
-        data_api_key=settings.data_api_key,
-        campaign_api_key=settings.campaign_api_key,
-        dc=settings.dc,
-    )
-
-
-@pytest.fixture
-def emulator_server():
-    """A fresh emulator behind a real uvicorn server on a free loopback port.
-
-    Has ``.url`` (base URL for ``MOENGAGE_BASE_URL``/``base_url``) and ``.emulator``.
-    """
-    from moengage_pipelines.emulator import Emulator, EmulatorServer, EmulatorSettings, serve
-
-    with Emulator(EmulatorSettings()) as instance, serve(instance) as url:
-        yield EmulatorServer(url, instance)
+pytest_plugins = ("pytester",)

@@ -15,44 +15,16 @@ import dagster as dg
 from pydantic import Field, model_validator
 
 from dagster_project.partitions import DAILY
+from dagster_project.push_execution import (
+    REJECTS_CHECK,
+    run_component_push,
+    source_columns_report,
+)
 from dagster_project.resources import MoEngageResource, WarehouseResource
+from dagster_project.source_model import SourceModel
 from moengage_pipelines.push.mapping import load_mapping
 
 __all__ = ["MoEngagePushComponent", "SourceModel"]
-
-REJECTS_CHECK = "rejected_rows_within_threshold"
-
-
-class SourceModel(dg.Model):
-    """Where the rows of one push come from."""
-
-    table: str | None = Field(default=None, description="Table in the warehouse.")
-    sql: str | None = Field(
-        default=None, description="SQL run on the warehouse instead of a table."
-    )
-    parquet: str | None = Field(
-        default=None, description="Parquet file, folder or glob instead of the warehouse."
-    )
-    time_column: str | None = Field(
-        default=None,
-        description="Timestamp column that assigns rows to daily partitions (UTC, end exclusive).",
-    )
-    order_by: list[str] | None = Field(
-        default=None,
-        description=(
-            "Columns (a unique key) to read table or sql rows in, so that a re-run packs the same "
-            "bodies and the push ledger skips those sent; Parquet is read in file order."
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _exactly_one_origin(self) -> "SourceModel":
-        given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
-        if self.parquet and self.order_by:
-            raise ValueError("order_by is for table or sql sources; Parquet is read in file order")
-        return self
 
 
 class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
@@ -173,8 +145,6 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             ),
         )
         def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-            from dagster_project.push_execution import source_columns_report
-
             return source_columns_report(component, warehouse)
 
         return _check
@@ -186,6 +156,4 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         warehouse: WarehouseResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Run the push for every partition of the run and report it."""
-        from dagster_project.push_execution import run_component_push
-
         yield from run_component_push(self, context, moengage, warehouse)

@@ -1,4 +1,4 @@
-"""``moengage-pipelines pull``: campaign catalogue, campaign stats and report files, no Dagster.
+"""``moengage-pipelines pull``: campaigns, campaign stats and report files, no Dagster.
 
 Connection settings come from the ``MOENGAGE_*`` variables; the warehouse from
 ``--warehouse`` or ``MOENGAGE_RESULTS_URL`` / ``MOENGAGE_WAREHOUSE_URL``. Each command prints
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="pull_command", required=True, metavar="WHAT")
 
-    campaigns = commands.add_parser("campaigns", help="The campaign catalogue → moengage_campaigns")
+    campaigns = commands.add_parser("campaigns", help="Every campaign → moengage_campaigns")
     _common(campaigns)
     campaigns.add_argument(
         "--channel",
@@ -78,10 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     stats.add_argument(
         "--campaigns",
-        choices=("catalogue", "active"),
-        default="catalogue",
-        help="catalogue: ids from moengage_campaigns (pull campaigns first); active: let "
-        "MoEngage list the campaigns active each day (default catalogue).",
+        choices=("pulled", "active"),
+        default="pulled",
+        help="pulled: ids from moengage_campaigns (pull campaigns first); active: let "
+        "MoEngage list the campaigns active each day (default pulled).",
     )
     stats.add_argument("--campaign-id", action="append", help="Only this campaign (repeatable).")
     stats.add_argument(
@@ -148,24 +148,25 @@ def _print(document: dict[str, Any]) -> None:
 
 
 def _run_campaigns(args: argparse.Namespace) -> int:
-    from moengage_pipelines.pull.campaigns import ALL_CHANNELS, CatalogueOptions
-    from moengage_pipelines.pull.catalogue_pull import pull_catalogue
+    from moengage_pipelines.pull.campaigns.fetch import ALL_CHANNELS, CampaignsOptions
+    from moengage_pipelines.pull.campaigns.load import pull_campaigns
 
-    options = CatalogueOptions(
+    options = CampaignsOptions(
         channels=tuple(args.channel or ALL_CHANNELS),
         include_child_campaigns=not args.no_children,
         include_archive_campaigns=not args.no_archived,
     )
     report = _with_client_and_warehouse(
-        args, lambda client, warehouse: pull_catalogue(client, warehouse, options)
+        args, lambda client, warehouse: pull_campaigns(client, warehouse, options)
     )
     _print(report.to_metadata())
     return 0
 
 
 def _run_stats(args: argparse.Namespace) -> int:
-    from moengage_pipelines.pull.stats import StatsOptions
-    from moengage_pipelines.pull.stats_pull import pull_stats, stats_days
+    from moengage_pipelines.pull.stats.load import pull_stats
+    from moengage_pipelines.pull.stats.request import StatsOptions
+    from moengage_pipelines.pull.stats.selection import stats_days
 
     if args.start is not None or args.end is not None:
         if args.start is None or args.end is None:
@@ -199,7 +200,7 @@ def _run_stats(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from moengage_pipelines.pull.report_pull import pull_report
+    from moengage_pipelines.pull.report_files.load import pull_report
 
     day = args.day or datetime.now(UTC).date()
 

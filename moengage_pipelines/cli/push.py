@@ -114,7 +114,8 @@ def _run(args: argparse.Namespace) -> int:
     from moengage_pipelines.errors import ConfigError
     from moengage_pipelines.limits import TRANSITION_MAX_BYTES
     from moengage_pipelines.push.mapping import load_mapping
-    from moengage_pipelines.push.pipeline import PushOptions, run_push
+    from moengage_pipelines.push.options import PushOptions
+    from moengage_pipelines.push.pipeline import run_push
     from moengage_pipelines.sources import SourceError, open_source
 
     mapping = load_mapping(args.mapping)
@@ -186,7 +187,7 @@ class _Warehouses:
 
 
 def _results(warehouse: Any) -> tuple[Any, Any]:
-    from moengage_pipelines.push.catalog_state import WarehouseCatalogState
+    from moengage_pipelines.push.catalog.state import WarehouseCatalogState
     from moengage_pipelines.push.dead_letters import DeadLetterWriter
 
     return DeadLetterWriter(warehouse), WarehouseCatalogState(warehouse)

@@ -10,7 +10,7 @@ error table names (data-overview):
 * ``secret_not_set``: the Data API key was never set: 409 "App Secret key is not set. Please
   login to the dashboard to set a key" on the Data APIs, whatever key is sent.
 
-Each endpoint answers in its own envelope (``Envelope.account_refused``); the states are
+Each endpoint answers in its own envelope (``envelope_table``, ``account_*`` rows); the states are
 configuration, kept across ``reset()``.
 """
 

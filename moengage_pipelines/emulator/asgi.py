@@ -6,12 +6,9 @@ import asyncio
 import contextlib
 import socket
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from moengage_pipelines.emulator.http import Delivery, Request
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Emulator
+from moengage_pipelines.emulator.http import Delivery, Request, RequestHandler
 
 __all__ = ["TRANSPORT_EXTENSION", "AsgiApp"]
 
@@ -27,10 +24,10 @@ class _DroppedConnectionError(Exception):
 
 
 class AsgiApp:
-    """ASGI 3 application around an ``Emulator``."""
+    """ASGI 3 application around the emulator's request handler (``Emulator.handle``)."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    def __init__(self, handle: RequestHandler) -> None:
+        self._handle = handle
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve one ASGI connection scope."""
@@ -64,7 +61,7 @@ class AsgiApp:
             scope["headers"],
             b"".join(chunks),
         )
-        response = self._emulator.handle(request)
+        response = self._handle(request)
         if response.delay > 0:
             await asyncio.sleep(response.delay)
         if response.delivery is Delivery.TIMEOUT:

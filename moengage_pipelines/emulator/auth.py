@@ -6,9 +6,12 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from typing import cast
 
 from moengage_pipelines.config import DATA_CENTRES
 from moengage_pipelines.emulator.accounts import REFUSING_STATES
+from moengage_pipelines.emulator.envelope_table import Family, Situation
+from moengage_pipelines.emulator.envelopes import render
 from moengage_pipelines.emulator.http import ApiError, Request
 from moengage_pipelines.emulator.routing import Route
 from moengage_pipelines.emulator.settings import EmulatorSettings
@@ -18,7 +21,7 @@ __all__ = ["authenticate", "check_account", "check_host", "check_workspace_param
 _HOST = re.compile(r"^api-(?P<dc>[0-9]+)\.moengage\.com(:\d+)?$", re.IGNORECASE)
 
 
-def check_host(request: Request, request_id: str, route: Route) -> str | None:
+def check_host(request: Request, request_id: str, family: Family) -> str | None:
     """The data centre named by a ``Host: api-{dc}.moengage.com`` header, if any.
 
     Raises:
@@ -30,7 +33,7 @@ def check_host(request: Request, request_id: str, route: Route) -> str | None:
         return None  # loopback or a custom base URL: no data centre implied
     dc = found.group("dc")
     if dc not in DATA_CENTRES:
-        raise ApiError(route.envelope.not_found(request_id))
+        raise ApiError(render(family, "not_found", request_id))
     return dc
 
 
@@ -53,45 +56,48 @@ def authenticate(
             username, 409 on a Data API of a workspace whose key was never set, 403 for a
             valid key of the other family.
     """
-    envelope = route.envelope
+
+    def refused(situation: Situation) -> ApiError:
+        return ApiError(render(route.family, situation, request_id))
+
     header = request.header("authorization")
     if not header or not header.strip():
-        raise ApiError(envelope.auth_missing(request_id))
+        raise refused("auth_missing")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "basic" or not token.strip():
-        raise ApiError(envelope.auth_scheme(request_id))
+        raise refused("auth_scheme")
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise ApiError(envelope.auth_scheme(request_id)) from None
+        raise refused("auth_scheme") from None
     username, colon, password = decoded.partition(":")
     if not colon:
-        raise ApiError(envelope.auth_scheme(request_id))
+        raise refused("auth_scheme")
     if not username.strip():
-        raise ApiError(envelope.auth_username_missing(request_id))
+        raise refused("auth_username_missing")
     if not password.strip():
-        raise ApiError(envelope.auth_password_missing(request_id))
+        raise refused("auth_password_missing")
     keys = settings.workspaces.get(username)
     if keys is None or (host_dc is not None and host_dc != keys.dc):
         # A workspace lives in one data centre; elsewhere its id is unknown.
-        raise ApiError(envelope.auth_unknown_workspace(request_id))
+        raise refused("auth_unknown_workspace")
     # "secret_not_set": the workspace has no Data API key, so nothing matches it.
     data_key = None if account_state(username) == "secret_not_set" else keys.data_api_key
     if route.auth == "data" and data_key is None:
-        raise ApiError(envelope.secret_not_set(request_id))
+        raise refused("secret_not_set")
     expected = data_key if route.auth == "data" else keys.campaign_api_key
     other = keys.campaign_api_key if route.auth == "data" else data_key
     if password != expected:
         if password == other:
-            raise ApiError(envelope.auth_wrong_family(request_id))
-        raise ApiError(envelope.auth_bad_key(request_id))
+            raise refused("auth_wrong_family")
+        raise refused("auth_bad_key")
     appkey = request.header("moe-appkey")
     if route.appkey != "ignored":
         if appkey is None or not appkey.strip():
             if route.appkey == "required":
-                raise ApiError(envelope.appkey_missing(request_id))
+                raise refused("appkey_missing")
         elif appkey.strip() != username:
-            raise ApiError(envelope.appkey_mismatch(request_id))
+            raise refused("appkey_mismatch")
     return username
 
 
@@ -115,21 +121,22 @@ def check_workspace_param(
     if route.workspace_in_query:
         value = request.query.get(route.workspace_param)
         if value is None or not value.strip():
-            raise ApiError(route.envelope.params_required(request_id))
+            raise ApiError(render(route.family, "params_required", request_id))
     else:
         value = params.get(route.workspace_param, "")
     if value.strip() == workspace:
         return
     if value.strip() not in settings.workspaces:
-        raise ApiError(route.envelope.invalid_app_id(request_id))
-    raise ApiError(route.envelope.workspace_mismatch(request_id))
+        raise ApiError(render(route.family, "invalid_app_id", request_id))
+    raise ApiError(render(route.family, "workspace_mismatch", request_id))
 
 
-def check_account(route: Route, state: str, request_id: str) -> None:
+def check_account(family: Family, state: str, request_id: str) -> None:
     """Refuse a workspace MoEngage refuses (blacklisted, suspended, blocked).
 
     Raises:
-        ApiError: The route envelope's answer for the state.
+        ApiError: The family's answer for the state.
     """
     if state in REFUSING_STATES:
-        raise ApiError(route.envelope.account_refused(request_id, state))
+        situation = cast(Situation, f"account_{state}")
+        raise ApiError(render(family, situation, request_id))

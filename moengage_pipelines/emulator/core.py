@@ -22,141 +22,55 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
 
-import orjson
-
-from moengage_pipelines.emulator import auth
-from moengage_pipelines.emulator.accounts import AccountStates
+import moengage_pipelines.emulator.auth as auth
 from moengage_pipelines.emulator.asgi import AsgiApp
-from moengage_pipelines.emulator.counters import RequestCounters
-from moengage_pipelines.emulator.faults import FaultInjector
-from moengage_pipelines.emulator.http import (
-    ApiError,
-    Delivery,
-    Request,
-    Response,
-    json_response,
-    new_request_id,
+from moengage_pipelines.emulator.call import Call
+from moengage_pipelines.emulator.endpoints import (
+    campaign_meta,
+    campaigns,
+    catalog,
+    inspection_views,
+    reports,
+    stats,
+    tracking,
+    users,
 )
+from moengage_pipelines.emulator.envelopes import render
+from moengage_pipelines.emulator.http import ApiError, Delivery, Request, Response, new_request_id
 from moengage_pipelines.emulator.inspection import Inspector
-from moengage_pipelines.emulator.ratelimits import RateDecision, RateLimiter
-from moengage_pipelines.emulator.routing import Route, RouteMatch, Router, envelope_for_path
+from moengage_pipelines.emulator.ratelimits import RateDecision
+from moengage_pipelines.emulator.request_body import check_content_type, check_size, parse_json
+from moengage_pipelines.emulator.routing import Route, RouteMatch, Router, family_for_path
 from moengage_pipelines.emulator.settings import EmulatorSettings
-from moengage_pipelines.emulator.store import Store
+from moengage_pipelines.emulator.state import EmulatorState
 from moengage_pipelines.emulator.transport import AsyncEmulatorTransport, EmulatorTransport
 
-__all__ = ["Call", "Emulator"]
+__all__ = ["ENDPOINT_MODULES", "Emulator"]
 
 logger = logging.getLogger("moengage_pipelines.emulator")
 
-_NO_BODY = object()
+# Every endpoint family: each module's ``register(router, state)`` adds its routes.
+ENDPOINT_MODULES: tuple[ModuleType, ...] = (
+    tracking,
+    users,
+    campaigns,
+    campaign_meta,
+    stats,
+    catalog,
+    reports,
+    inspection_views,
+)
 
 
-def _size_text(limit: int) -> str:
-    return (
-        f"{round(limit / 1024)} KB" if limit < 1024 * 1024 else f"{round(limit / 1024 / 1024)} MB"
-    )
-
-
-@dataclass
-class Call:
-    """One request on its way through a handler.
-
-    Attributes:
-        emulator: The emulator (store, settings, limiter...).
-        request: The request.
-        route: The matched route.
-        params: Path placeholders.
-        workspace: Authenticated workspace (None on routes without auth).
-        request_id: Id reported in the answer.
-        now: Real time when the request arrived.
-    """
-
-    emulator: Emulator
-    request: Request
-    route: Route
-    params: dict[str, str]
-    workspace: str | None
-    request_id: str
-    now: float
-    body: Any = _NO_BODY
-    rate_headers: tuple[tuple[str, str], ...] = field(default=())
-
-    @property
-    def store(self) -> Store:
-        """The emulator's store."""
-        return self.emulator.store
-
-    @property
-    def settings(self) -> EmulatorSettings:
-        """The emulator's settings."""
-        return self.emulator.settings
-
-    @property
-    def ws(self) -> str:
-        """The workspace (routes with auth always have one)."""
-        return self.workspace or self.settings.workspace_id
-
-    def json(self) -> Any:
-        """The parsed JSON body (the pipeline parsed it for JSON routes).
-
-        Raises:
-            ApiError: 400 when the body is empty or not JSON.
-        """
-        if self.body is _NO_BODY:
-            self.body = self.emulator.parse_json(self.request, self.route, self.request_id)
-        return self.body
-
-    def spend(self, pool: str, weight: int = 1, *more: tuple[str, int]) -> None:
-        """Spend units of rate-limit pools of this workspace, all or nothing.
-
-        Args:
-            pool: Pool name.
-            weight: Units of that pool.
-            *more: Further ``(pool, weight)`` pairs spent together with the first.
-
-        Raises:
-            ApiError: 429 in the endpoint's envelope when a window has no room.
-        """
-        limiter = self.emulator.limiter
-        decision = limiter.acquire_many(self.ws, ((pool, weight), *more))
-        headers = limiter.headers(decision)
-        if not self.rate_headers or decision.remaining < int(
-            dict(self.rate_headers)["x-ratelimit-remaining"]
-        ):
-            self.rate_headers = headers
-        if not decision.allowed:
-            raise ApiError(self.route.envelope.rate_limited(self.request_id, headers))
-
-    def fail(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str | None = None,
-        attribute: str | None = None,
-    ) -> ApiError:
-        """An error in the endpoint's envelope, to ``raise``."""
-        return ApiError(
-            self.route.envelope.error(
-                status, message, self.request_id, type=type, attribute=attribute
-            )
-        )
-
-    def ok(self, document: Any, status: int = 200) -> Response:
-        """A JSON success answer."""
-        return json_response(status, document)
-
-
-class Emulator:
-    """A local MoEngage.
+class Emulator(EmulatorState):
+    """A local MoEngage: its state, its routes and the request pipeline.
 
     Args:
         settings: Configuration; defaults to the test workspace and keys.
-        endpoint_modules: Modules with ``register(router, emulator)`` adding routes; defaults
-            to every family in ``moengage_pipelines.emulator.endpoints``.
+        endpoint_modules: Modules with ``register(router, state)`` adding routes; defaults
+            to ``ENDPOINT_MODULES``.
 
     Attributes:
         settings: The configuration.
@@ -174,24 +88,14 @@ class Emulator:
         self,
         settings: EmulatorSettings | None = None,
         *,
-        endpoint_modules: Iterable[Any] | None = None,
+        endpoint_modules: Iterable[ModuleType] | None = None,
     ) -> None:
-        # Imported here: endpoint modules may import this module.
-        from moengage_pipelines.emulator.endpoints import ENDPOINT_MODULES
-
-        self.settings = settings or EmulatorSettings()
-        self.store = Store(self.settings.database)
-        self.limiter = RateLimiter(self.settings, self.settings.clock)
-        self.faults = FaultInjector(self.settings.faults, self.settings.fault_seed)
-        self.counters = RequestCounters()
-        self.accounts = AccountStates(
-            self.settings.workspaces, self.settings.account_states, self.settings.workspace_id
-        )
+        super().__init__(settings)
         self.router = Router()
         for module in ENDPOINT_MODULES if endpoint_modules is None else endpoint_modules:
             module.register(self.router, self)
         self.inspect = Inspector(self)
-        self.asgi_app = AsgiApp(self)
+        self.asgi_app = AsgiApp(self.handle)
 
     def __repr__(self) -> str:
         settings = self.settings
@@ -203,21 +107,13 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Release the database."""
-        self.store.close()
-
-    def now(self) -> float:
-        """Real time (from the settings' clock)."""
-        return self.settings.clock()
-
     def transport(self) -> EmulatorTransport:
         """A synchronous ``httpx`` transport answering in-process with this emulator."""
-        return EmulatorTransport(self)
+        return EmulatorTransport(self.handle)
 
     def async_transport(self) -> AsyncEmulatorTransport:
         """An asynchronous ``httpx`` transport answering in-process with this emulator."""
-        return AsyncEmulatorTransport(self)
+        return AsyncEmulatorTransport(self.handle)
 
     # -- the pipeline ---------------------------------------------------------------------
 
@@ -230,17 +126,19 @@ class Emulator:
             or isinstance(found, list)
             or request.header_bytes > self.settings.max_header_bytes
         ):
-            envelope = (
-                found.route.envelope
+            family = (
+                found.route.family
                 if isinstance(found, RouteMatch)
-                else envelope_for_path(request.path)
+                else family_for_path(request.path)
             )
             if request.header_bytes > self.settings.max_header_bytes:
-                response = envelope.header_too_large(request_id)
+                response = render(family, "header_too_large", request_id)
             elif found is None:
-                response = envelope.not_found(request_id)
+                response = render(family, "not_found", request_id)
             else:
-                response = envelope.method_not_allowed(request_id, found)
+                response = render(
+                    family, "method_not_allowed", request_id, headers=(("allow", ", ".join(found)),)
+                )
             endpoint = (
                 "unmatched" if found is None or isinstance(found, list) else found.route.endpoint
             )
@@ -253,7 +151,7 @@ class Emulator:
             response = error.response
         except Exception:
             logger.exception("emulator bug while answering %s %s", request.method, request.path)
-            response = route.envelope.server_error(request_id)
+            response = render(route.family, "server_error", request_id, status=500)
         if route.counted:
             outcome = None if response.delivery is Delivery.NORMAL else response.delivery.value
             status = response.status if response.delivery is Delivery.NORMAL else None
@@ -263,38 +161,46 @@ class Emulator:
     def _run(
         self, route: Route, params: dict[str, str], request: Request, request_id: str
     ) -> Response:
-        envelope = route.envelope
-        host_dc = auth.check_host(request, request_id, route)
+        family = route.family
+        host_dc = auth.check_host(request, request_id, family)
         workspace = None
         if route.auth is not None:
             workspace = auth.authenticate(
                 request, route, self.settings, request_id, host_dc, self.accounts.get
             )
             auth.check_workspace_param(request, route, params, workspace, request_id, self.settings)
-            auth.check_account(route, self.accounts.get(workspace), request_id)
-        call = Call(self, request, route, params, workspace, request_id, self.now())
+            auth.check_account(family, self.accounts.get(workspace), request_id)
+        call = Call(
+            self,
+            request,
+            route.endpoint,
+            family,
+            route.pools,
+            params,
+            workspace,
+            request_id,
+            self.now(),
+        )
         decision = self.faults.before(route.endpoint) if route.counted else None
         if decision is not None:
             if decision.error_status is not None:
-                return self._delayed(
-                    envelope.server_error(request_id, decision.error_status), decision.delay, True
-                )
+                injected = render(family, "server_error", request_id, status=decision.error_status)
+                return self._delayed(injected, decision.delay, True)
             if decision.timeout is not None:
                 return Response(
                     504, delivery=Delivery.TIMEOUT, hang=decision.timeout, delay=decision.delay
                 )
             if decision.rate_limited:
-                return self._delayed(
-                    envelope.rate_limited(request_id, self._injected_429_headers(route)),
-                    decision.delay,
-                    True,
-                )
+                headers = self._injected_429_headers(route)
+                injected = render(family, "rate_limited", request_id, headers=headers)
+                return self._delayed(injected, decision.delay, True)
         if not route.weighted:
             for pool in route.pools:
                 call.spend(pool)
         if route.json_body:
-            self._check_body(request, route, request_id)
-            call.body = self.parse_json(request, route, request_id)
+            check_content_type(request, family, request_id)
+            check_size(request, family, request_id, route.max_bytes)
+            call.body = parse_json(request, family, request_id)
         try:
             response = route.handler(call)
         except ApiError as error:
@@ -330,23 +236,3 @@ class Emulator:
         now = self.now()
         reset_at = (math.floor(now / length) + 1) * length
         return self.limiter.headers(RateDecision(False, window.limit, 0, reset_at, window.period))
-
-    def _check_body(self, request: Request, route: Route, request_id: str) -> None:
-        envelope = route.envelope
-        content_type = request.header("content-type")
-        if content_type is None or not content_type.strip():
-            raise ApiError(envelope.content_type_missing(request_id))
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
-            raise ApiError(envelope.content_type_unsupported(request_id))
-        if route.max_bytes is not None and len(request.body) > route.max_bytes:
-            raise ApiError(envelope.payload_too_large(request_id, _size_text(route.max_bytes)))
-
-    @staticmethod
-    def parse_json(request: Request, route: Route, request_id: str) -> Any:
-        """Parse a request body as JSON, or raise the envelope's 400."""
-        if not request.body.strip():
-            raise ApiError(route.envelope.body_not_json(request_id))
-        try:
-            return orjson.loads(request.body)
-        except orjson.JSONDecodeError:
-            raise ApiError(route.envelope.malformed_json(request_id)) from None

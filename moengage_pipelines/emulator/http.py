@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -12,7 +12,15 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-__all__ = ["ApiError", "Delivery", "Request", "Response", "json_response", "new_request_id"]
+__all__ = [
+    "ApiError",
+    "Delivery",
+    "Request",
+    "RequestHandler",
+    "Response",
+    "json_response",
+    "new_request_id",
+]
 
 _ID_ALPHABET = string.ascii_letters
 _ids = random.Random()
@@ -114,6 +122,10 @@ def json_response(status: int, document: Any, headers: Iterable[tuple[str, str]]
         orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS),
         [("content-type", "application/json"), *headers],
     )
+
+
+RequestHandler = Callable[[Request], Response]
+"""What answers a request: ``Emulator.handle``, run by the ASGI app and the transports."""
 
 
 class ApiError(Exception):

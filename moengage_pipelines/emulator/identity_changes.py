@@ -15,7 +15,7 @@ import sqlite3
 
 import orjson
 
-from moengage_pipelines.emulator.elements import REASON_BLOCKED
+from moengage_pipelines.emulator.element_rules import REASON_BLOCKED
 from moengage_pipelines.emulator.store_schema import (
     INSERT_DELETION,
     INSERT_EVENT,

@@ -20,18 +20,20 @@ from typing import Any
 
 import orjson
 
-from moengage_pipelines.emulator.elements import (
+from moengage_pipelines.emulator.element_rules import (
     REASON_BLOCKED,
     REASON_CREATE_ONLY,
     REASON_DEVICE_LIMIT,
     REASON_NO_USER,
     REASON_UPDATE_EXISTING,
+    unset_matches,
+)
+from moengage_pipelines.emulator.parsed_elements import (
     CustomerOp,
     DeviceOp,
     Drop,
     EventRow,
     Parsed,
-    unset_matches,
 )
 from moengage_pipelines.emulator.store_schema import (
     CREATE_EMPTY_USER,

@@ -1,19 +1,17 @@
 """What the emulator received, for tests: the Python side of the inspection API.
 
 The same views are served over HTTP under ``/_emulator/`` (see
-``moengage_pipelines.emulator.endpoints.inspection``).
+``moengage_pipelines.emulator.endpoints.inspection_views``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moengage_pipelines.emulator.campaign_catalog import api_triggered, catalogue
 from moengage_pipelines.emulator.catalog_store import CatalogStore
 from moengage_pipelines.emulator.report_definitions import ReportBook
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Emulator
+from moengage_pipelines.emulator.state import EmulatorState
 
 __all__ = ["Inspector"]
 
@@ -24,30 +22,30 @@ class Inspector:
     Every method takes an optional workspace, defaulting to the emulator's main one.
     """
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    def __init__(self, state: EmulatorState) -> None:
+        self._state = state
 
     def _ws(self, workspace: str | None) -> str:
-        return workspace or self._emulator.settings.workspace_id
+        return workspace or self._state.settings.workspace_id
 
     def users(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
         """Accepted users: ``customer_id`` to merged attributes."""
         return {
             cid: user.attributes
-            for cid, user in self._emulator.store.users(self._ws(workspace)).items()
+            for cid, user in self._state.store.users(self._ws(workspace)).items()
         }
 
     def user(self, customer_id: str, workspace: str | None = None) -> dict[str, Any] | None:
         """One user's full record (MoEngage id, attribute types, platforms, devices), or None."""
         ws = self._ws(workspace)
-        found = self._emulator.store.find_users(ws, "customer_id", [customer_id]).get(customer_id)
+        found = self._state.store.find_users(ws, "customer_id", [customer_id]).get(customer_id)
         if found is None:
             return None
         record = found.to_dict()
-        record["blocked"] = customer_id in self._emulator.store.blocked_users(ws)
+        record["blocked"] = customer_id in self._state.store.blocked_users(ws)
         record["devices"] = {
             device_id: device["attributes"]
-            for device_id, device in self._emulator.store.devices(ws).items()
+            for device_id, device in self._state.store.devices(ws).items()
             if device["customer_id"] == customer_id
         }
         return record
@@ -66,13 +64,13 @@ class Inspector:
         seconds), ``day`` (UTC), ``device_id``, the other action fields as sent, and the
         ``endpoint`` and ``request_id`` that brought it.
         """
-        return self._emulator.store.events(
+        return self._state.store.events(
             self._ws(workspace), customer_id=customer_id, limit=limit, offset=offset
         )
 
     def devices(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
         """Accepted devices: device id to ``{"customer_id", "attributes"}``."""
-        return self._emulator.store.devices(self._ws(workspace))
+        return self._state.store.devices(self._ws(workspace))
 
     def dropped(self, workspace: str | None = None) -> list[dict[str, Any]]:
         """Everything answered 200 but not processed.
@@ -80,31 +78,31 @@ class Inspector:
         Each entry has ``reason``, ``kind`` (element, action, attribute or pair), ``element``,
         ``index`` in the request, ``customer_id``, ``endpoint`` and ``request_id``.
         """
-        return self._emulator.store.dropped(self._ws(workspace))
+        return self._state.store.dropped(self._ws(workspace))
 
     def merges(self, workspace: str | None = None) -> list[dict[str, str]]:
         """Applied merges."""
-        return self._emulator.store.merges(self._ws(workspace))
+        return self._state.store.merges(self._ws(workspace))
 
     def deletions(self, workspace: str | None = None) -> list[dict[str, str]]:
         """Applied deletions."""
-        return self._emulator.store.deletions(self._ws(workspace))
+        return self._state.store.deletions(self._ws(workspace))
 
     def blocked_users(self, workspace: str | None = None) -> list[str]:
         """Users blocked for a 1,001st device (their later data is dropped), sorted."""
-        return sorted(self._emulator.store.blocked_users(self._ws(workspace)))
+        return sorted(self._state.store.blocked_users(self._ws(workspace)))
 
     def account_states(self) -> dict[str, str]:
         """Every workspace with its account state (``active`` unless set).
 
         Change them with ``emulator.accounts.set(state, workspace)``.
         """
-        return dict(self._emulator.accounts.describe())
+        return dict(self._state.accounts.describe())
 
     def summary(self, workspace: str | None = None) -> dict[str, int]:
         """Row counts: users, events, devices, dropped, merges, deletions."""
         ws = self._ws(workspace)
-        store = self._emulator.store
+        store = self._state.store
         return {
             t: store.count(t, ws)
             for t in ("users", "events", "devices", "dropped", "merges", "deletions")
@@ -116,15 +114,15 @@ class Inspector:
         Each has ``requests``, ``2xx``/``4xx``/``5xx``, single statuses (``400``, ``413``,
         ``429``...), and ``reset``/``timeout`` for answers lost to faults.
         """
-        return self._emulator.counters.snapshot()
+        return self._state.counters.snapshot()
 
     def rate_usage(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
         """Rate-limit usage per pool window (see ``RateLimiter.usage``)."""
-        return self._emulator.limiter.usage(workspace)
+        return self._state.limiter.usage(workspace)
 
     def faults(self) -> list[dict[str, Any]]:
         """Active fault rules with how often each matched and fired."""
-        return self._emulator.faults.describe()
+        return self._state.faults.describe()
 
     def campaigns(
         self, workspace: str | None = None, *, include_api_triggered: bool = False
@@ -148,7 +146,7 @@ class Inspector:
         ``items`` (how many it holds). Items themselves: ``CatalogStore.items``.
         """
         ws = self._ws(workspace)
-        store = CatalogStore(self._emulator.store)
+        store = CatalogStore(self._state.store)
         return [
             {**catalog.to_dict(), "items": store.item_count(ws, catalog.catalog_id)}
             for catalog in store.catalogs(ws)
@@ -163,14 +161,14 @@ class Inspector:
         ``expired``), as of the emulator's clock.
         """
         ws = self._ws(workspace)
-        now = self._emulator.now()
-        return [d.describe(now) for d in ReportBook(self._emulator.store, ws).definitions(ws)]
+        now = self._state.now()
+        return [d.describe(now) for d in ReportBook(self._state.store, ws).definitions(ws)]
 
     def reset(self) -> None:
         """Forget all received data, counters and rate usage.
 
         Configuration stays: fault rules, report definitions and account states.
         """
-        self._emulator.store.clear()
-        self._emulator.counters.reset()
-        self._emulator.limiter.reset()
+        self._state.store.clear()
+        self._state.counters.reset()
+        self._state.limiter.reset()

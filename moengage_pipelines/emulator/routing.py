@@ -1,9 +1,9 @@
 """Routes: which handler answers a method and path, and the rules every call to it follows.
 
-An endpoint family is one module with a ``register(router)`` function adding its routes.
-The shared pipeline (``moengage_pipelines.emulator.core``) applies a route's declared rules
-(authentication, ``MOE-APPKEY``, content type, byte limit, JSON parsing) before its handler
-runs, so handlers only hold the endpoint's own logic.
+An endpoint family is one module with a ``register(router, state)`` function adding its
+routes. The shared pipeline (``moengage_pipelines.emulator.core``) applies a route's declared
+rules (authentication, ``MOE-APPKEY``, content type, byte limit, JSON parsing) before its
+handler runs, so handlers only hold the endpoint's own logic.
 """
 
 from __future__ import annotations
@@ -11,20 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from moengage_pipelines.emulator.envelopes import (
-    CAMPAIGNS,
-    CATALOG,
-    DATA,
-    REPORTS,
-    STATS,
-    Envelope,
-)
+from moengage_pipelines.emulator.call import Call
+from moengage_pipelines.emulator.envelope_table import Family
 from moengage_pipelines.emulator.http import Response
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Call
 
 __all__ = [
     "INSPECTION_PREFIX",
@@ -34,13 +25,13 @@ __all__ = [
     "Route",
     "RouteMatch",
     "Router",
-    "envelope_for_path",
+    "family_for_path",
     "inspection_route",
 ]
 
 KeyFamily = Literal["data", "campaign"]
 AppKeyRule = Literal["optional", "required", "ignored"]
-Handler = Callable[["Call"], Response]
+Handler = Callable[[Call], Response]
 
 # No MoEngage path starts with it.
 INSPECTION_PREFIX = "/_emulator"
@@ -57,7 +48,7 @@ class Route:
         pattern: Path with ``{name}`` placeholders, e.g. ``/v1/transition/{workspace_id}``.
         endpoint: Stable name used by counters, faults and the inspection API.
         handler: Function answering a ``Call``.
-        envelope: Error shape of this endpoint.
+        family: API family whose envelope answers this endpoint's errors.
         auth: Key family checked with HTTP Basic, or None for no Basic auth (inspection,
             signature-checked downloads).
         appkey: ``MOE-APPKEY`` rule: ``optional`` (must match when present), ``required``,
@@ -78,7 +69,7 @@ class Route:
     pattern: str
     endpoint: str
     handler: Handler
-    envelope: Envelope = DATA
+    family: Family = "data"
     auth: KeyFamily | None = "data"
     appkey: AppKeyRule = "optional"
     workspace_param: str | None = None
@@ -157,7 +148,6 @@ def inspection_route(method: str, path: str, handler: Handler) -> Route:
         INSPECTION_PREFIX + path,
         "inspection",
         handler,
-        envelope=DATA,
         auth=None,
         appkey="ignored",
         json_body=False,
@@ -165,14 +155,14 @@ def inspection_route(method: str, path: str, handler: Handler) -> Route:
     )
 
 
-def envelope_for_path(path: str) -> Envelope:
-    """Which family's error shape fits a path no route answers, judged by its prefix."""
+def family_for_path(path: str) -> Family:
+    """Which family's envelope fits a path no route answers, judged by its prefix."""
     if path.startswith("/core-services/v1/campaign-stats"):
-        return STATS
+        return "stats"
     if path.startswith("/core-services/"):
-        return CAMPAIGNS
+        return "campaigns"
     if path == "/v1/catalog" or path.startswith("/v1/catalog/"):
-        return CATALOG
+        return "catalog"
     if path.startswith("/campaign_reports/"):
-        return REPORTS
-    return DATA
+        return "reports"
+    return "data"

@@ -2,7 +2,7 @@
 
 One connection guarded by a lock serves the server thread and inspection alike. A file
 database survives restarts; ``:memory:`` serves tests. Writes of one request happen in one
-transaction. The tables and row helpers are in ``store_schema``; applying payloads is
+transaction. The tables and row conversions are in ``store_schema``; applying payloads is
 ``ingest``; merges and deletions are ``identity_changes``.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
-from moengage_pipelines.emulator import identity_changes
-from moengage_pipelines.emulator.elements import Drop, Parsed
+import moengage_pipelines.emulator.identity_changes as identity_changes
 from moengage_pipelines.emulator.identity_changes import MERGE_ENDPOINT
 from moengage_pipelines.emulator.ingest import IngestOutcome, ingest
+from moengage_pipelines.emulator.parsed_elements import Drop, Parsed
 from moengage_pipelines.emulator.store_schema import (
     DATA_TABLES,
     SCHEMA,

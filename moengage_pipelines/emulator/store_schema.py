@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from moengage_pipelines.emulator.elements import Drop
+from moengage_pipelines.emulator.parsed_elements import Drop
 
 __all__ = [
     "CREATE_EMPTY_USER",

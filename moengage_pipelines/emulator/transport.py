@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 import httpx
 
-from moengage_pipelines.emulator.http import Delivery, Request, Response
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Emulator
+from moengage_pipelines.emulator.http import Delivery, Request, RequestHandler, Response
 
 __all__ = ["AsyncEmulatorTransport", "EmulatorTransport"]
 
@@ -38,30 +34,30 @@ def _to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
 
 
 class EmulatorTransport(httpx.BaseTransport):
-    """Synchronous transport calling the emulator's handler directly."""
+    """Synchronous transport calling the emulator's handler (``Emulator.handle``) directly."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    def __init__(self, handle: RequestHandler) -> None:
+        self._handle = handle
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request in-process."""
         body = request.read()
-        response = self._emulator.handle(_to_request(request, body))
+        response = self._handle(_to_request(request, body))
         if response.delay > 0:
             time.sleep(response.delay)
         return _to_httpx(response, request)
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
-    """Asynchronous transport calling the emulator's handler directly."""
+    """Asynchronous transport calling the emulator's handler (``Emulator.handle``) directly."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    def __init__(self, handle: RequestHandler) -> None:
+        self._handle = handle
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request in-process."""
         body = await request.aread()
-        response = self._emulator.handle(_to_request(request, body))
+        response = self._handle(_to_request(request, body))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
         return _to_httpx(response, request)

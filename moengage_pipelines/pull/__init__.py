@@ -1,16 +1,18 @@
-"""Pull stage: campaign catalogue, campaign stats and report files → warehouse tables.
+"""Pull stage: campaigns, campaign stats and report files → warehouse tables.
 
-``api.client`` → :mod:`.campaigns` / :mod:`.stats` / :mod:`.reports` → :mod:`.normalization`
-→ :mod:`.tables`, wired by one module per pull:
+One sub-package per dataset, each read ``fetch → normalize → load``:
 
-* :func:`pull_catalogue` (:mod:`.catalogue_pull`) → ``moengage_campaigns``;
-* :func:`pull_stats` (:mod:`.stats_pull`) → ``moengage_campaign_stats`` (tidy) and
-  ``moengage_campaign_stats_daily`` (wide), one day at a time, each day replaced;
-* :func:`pull_report` (:mod:`.report_pull`) → ``moengage_report_<name>``, per generation date.
+* :mod:`.campaigns`: :func:`pull_campaigns` → ``moengage_campaigns``;
+* :mod:`.stats`: :func:`pull_stats` → ``moengage_campaign_stats`` (tidy) and
+  ``moengage_campaign_stats_daily`` (wide), one day at a time, each day replaced
+  (:func:`stats_days` adds the restatement lookback);
+* :mod:`.report_files`: :func:`pull_report` → ``moengage_report_<name>``, per generation date.
+
+:mod:`.errors` and :mod:`.issues` (parts of answers that could not be read) are shared.
 """
 
-from moengage_pipelines.pull.campaigns import CatalogueOptions
-from moengage_pipelines.pull.catalogue_pull import CatalogueReport, pull_catalogue
+from moengage_pipelines.pull.campaigns.fetch import CampaignsOptions
+from moengage_pipelines.pull.campaigns.load import CampaignsReport, pull_campaigns
 from moengage_pipelines.pull.errors import (
     PullError,
     ReportUnavailableError,
@@ -19,23 +21,26 @@ from moengage_pipelines.pull.errors import (
     StatsRequestError,
     StatsWindowError,
 )
-from moengage_pipelines.pull.report_pull import ReportPullReport, pull_report
-from moengage_pipelines.pull.stats import StatsOptions
-from moengage_pipelines.pull.stats_pull import StatsReport, pull_stats, stats_days
+from moengage_pipelines.pull.issues import ShapeIssue
+from moengage_pipelines.pull.report_files.load import ReportPullReport, pull_report
+from moengage_pipelines.pull.stats.load import StatsReport, pull_stats
+from moengage_pipelines.pull.stats.request import StatsOptions
+from moengage_pipelines.pull.stats.selection import stats_days
 
 __all__ = [
-    "CatalogueOptions",
-    "CatalogueReport",
+    "CampaignsOptions",
+    "CampaignsReport",
     "PullError",
     "ReportPullReport",
     "ReportUnavailableError",
     "ResponseShapeError",
+    "ShapeIssue",
     "StatsNotEnabledError",
     "StatsOptions",
     "StatsReport",
     "StatsRequestError",
     "StatsWindowError",
-    "pull_catalogue",
+    "pull_campaigns",
     "pull_report",
     "pull_stats",
     "stats_days",

@@ -1,6 +1,8 @@
-"""Pushing warehouse rows to MoEngage: mapping, validation, serialization, packing, delivery.
+"""Push: warehouse rows → MoEngage users, events and catalog items.
 
-The entry point is :func:`moengage_pipelines.push.pipeline.run_push`; a mapping
-(:mod:`moengage_pipelines.push.mapping`) says how rows become users, events or catalog items.
-Submodules are imported on demand, so importing this package stays cheap.
+The stages, in the order data flows through them: ``mapping`` (what a row becomes) →
+``prepare`` (conversion, rules, serialization; rejected rows → ``dead_letters``) → ``pack``
+(request bodies) → ``ledger`` (delivery state, keyed by destination) → ``send`` (concurrency,
+splits; the client's rate budget and retries) → ``report``. ``pipeline.run_push`` wires them;
+``catalog`` holds what catalog pushes add.
 """

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["PushReport"]
+from moengage_pipelines.errors import MoEngageError
+
+__all__ = ["PushReport", "RowsRejectedError"]
 
 
 @dataclass
@@ -212,3 +214,19 @@ class PushReport:
             parts.append(f"{self.retries} retries, {self.http_429} x 429")
         parts.append(f"{self.duration_seconds:.1f}s")
         return "; ".join(parts)
+
+
+class RowsRejectedError(MoEngageError):
+    """Rows were rejected and ``fail_on_rejects`` was set; the push itself completed.
+
+    Attributes:
+        report: The report of the push.
+    """
+
+    def __init__(self, report: PushReport) -> None:
+        self.report = report
+        rules = ", ".join(f"{rule}={count}" for rule, count in report.rejected_by_rule.items())
+        super().__init__(
+            f"{report.rows_rejected} of {report.rows_read} rows rejected ({rules}); "
+            "see the dead letters"
+        )

@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from moengage_pipelines.redaction import redact_url
 from moengage_pipelines.sources.base import Source
 from moengage_pipelines.sources.duckdb import DuckDBSource
 from moengage_pipelines.sources.errors import SourceError
 from moengage_pipelines.sources.parquet import ParquetSource
 from moengage_pipelines.sources.postgres import PostgresSource
-from moengage_pipelines.warehouse.url import redact_url
 
 __all__ = ["open_source"]
 

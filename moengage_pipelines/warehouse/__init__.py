@@ -3,24 +3,31 @@
 ``Warehouse.open(url)`` returns a backend that reads query results as Arrow tables or as a
 stream of record batches, and writes Arrow data by appending or by replacing one partition's
 rows in a single transaction.
+
+The backends are imported here: defining one registers it for its URL kind, which is how
+``Warehouse.open`` finds it without the base class knowing its backends.
 """
 
 from moengage_pipelines.warehouse.base import Warehouse
+from moengage_pipelines.warehouse.duckdb_warehouse import DuckDBWarehouse
 from moengage_pipelines.warehouse.errors import (
     ColumnNotFoundError,
     TableNotFoundError,
     WarehouseError,
 )
-from moengage_pipelines.warehouse.identifiers import TableName, quote_identifier
-from moengage_pipelines.warehouse.url import WarehouseURL, redact_url
+from moengage_pipelines.warehouse.identifiers import TableName, quote_identifier, quote_literal
+from moengage_pipelines.warehouse.postgres_warehouse import PostgresWarehouse
+from moengage_pipelines.warehouse.url import WarehouseURL
 
 __all__ = [
     "ColumnNotFoundError",
+    "DuckDBWarehouse",
+    "PostgresWarehouse",
     "TableName",
     "TableNotFoundError",
     "Warehouse",
     "WarehouseError",
     "WarehouseURL",
     "quote_identifier",
-    "redact_url",
+    "quote_literal",
 ]

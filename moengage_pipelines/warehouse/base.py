@@ -8,6 +8,8 @@ transaction, so re-running a partition is idempotent.
 from __future__ import annotations
 
 import abc
+import contextlib
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -29,6 +31,9 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 
 DEFAULT_BATCH_ROWS = 65_536
 
+# URL kind -> the backend serving it, filled in as backends are defined.
+_BACKENDS: dict[str, type[Warehouse]] = {}
+
 
 class Warehouse(abc.ABC):
     """A DuckDB or PostgreSQL database seen through Arrow.
@@ -45,6 +50,28 @@ class Warehouse(abc.ABC):
 
     def __init__(self, url: WarehouseURL) -> None:
         self.url = url
+        # One connection per warehouse, shared by threads: every use of it takes this lock.
+        self._lock = threading.RLock()
+        self._closed = False
+
+    def __init_subclass__(cls, *, kind: str | None = None, **kwargs: Any) -> None:
+        """Register a backend: ``class MyWarehouse(Warehouse, kind="duckdb")``.
+
+        ``Warehouse.open`` then hands URLs of that kind to it. The base class never imports its
+        backends; the package imports them, so every backend is registered once the package
+        is.
+
+        Raises:
+            TypeError: If another backend already serves ``kind``.
+        """
+        super().__init_subclass__(**kwargs)
+        if kind is None:
+            return
+        registered = _BACKENDS.get(kind)
+        if registered is not None and registered is not cls:
+            raise TypeError(f"{registered.__name__} already serves {kind!r} warehouse URLs")
+        cls.kind = kind
+        _BACKENDS[kind] = cls
 
     @staticmethod
     def open(
@@ -71,13 +98,10 @@ class Warehouse(abc.ABC):
             parsed = WarehouseURL(url.kind, url.target, schema or url.schema)
         else:
             parsed = WarehouseURL.parse(url, schema)
-        if parsed.kind == "duckdb":
-            from moengage_pipelines.warehouse.duckdb_warehouse import DuckDBWarehouse
-
-            return DuckDBWarehouse(parsed, read_only=read_only)
-        from moengage_pipelines.warehouse.postgres_warehouse import PostgresWarehouse
-
-        return PostgresWarehouse(parsed)
+        backend = _BACKENDS.get(parsed.kind)
+        if backend is None:
+            raise WarehouseError(f"no warehouse backend serves {parsed.kind!r} URLs")
+        return backend(parsed, read_only=read_only)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -200,7 +224,6 @@ class Warehouse(abc.ABC):
         schema, batches = split_batches(data)
         return self._write(name, schema, batches, {}, replace=False)
 
-    @abc.abstractmethod
     def _write(
         self,
         table: TableName,
@@ -210,13 +233,77 @@ class Warehouse(abc.ABC):
         *,
         replace: bool,
     ) -> int:
-        """Create/extend the table, delete the ``where`` rows if ``replace``, insert, commit."""
+        """Create/extend the table, delete the ``where`` rows if ``replace``, insert, commit.
+
+        Everything happens in one transaction: a failure (or an exception raised by the
+        batches) leaves the table as it was.
+        """
+        with self._lock:
+            try:
+                with self._write_transaction(table):
+                    existing = self._prepare_table(table, schema)
+                    if replace:
+                        clause, params = self.where_clause(table, where, existing)
+                        self._run(f"DELETE FROM {table.sql}{clause}", params)
+                    return 0 if schema is None else self._bulk_insert(table, schema, batches)
+            except self.driver_errors as exc:
+                raise WarehouseError(
+                    f"writing {str(table)!r} in {self.describe()} failed: {self._error_text(exc)}"
+                ) from exc
+
+    def _prepare_table(self, table: TableName, schema: pa.Schema | None) -> list[str]:
+        """Create the table or add the columns it lacks; return its column names."""
+        existing = self.columns(table)
+        if schema is None:
+            if not existing:
+                raise TableNotFoundError(str(table), self.describe())
+            return existing
+        missing = [name for name in schema.names if name not in existing]
+        if not missing:
+            return existing
+        types = self._column_types(schema)
+        if not existing:
+            if table.schema:
+                self._run(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.schema)}")
+            columns = ", ".join(f"{quote_identifier(name)} {types[name]}" for name in missing)
+            self._run(f"CREATE TABLE {table.sql} ({columns})")
+            return missing
+        for name in missing:
+            self._run(f"ALTER TABLE {table.sql} ADD COLUMN {quote_identifier(name)} {types[name]}")
+        return existing + missing
+
+    # -- backend hooks of the write ---------------------------------------------------------
+
+    #: The driver's exception types, turned into ``WarehouseError`` naming the table written.
+    driver_errors: ClassVar[tuple[type[Exception], ...]] = ()
+
+    @abc.abstractmethod
+    def _write_transaction(self, table: TableName) -> contextlib.AbstractContextManager[object]:
+        """Begin a transaction; commit when the block ends, roll back if it raises."""
+
+    @abc.abstractmethod
+    def _run(self, sql: str, params: Params = None) -> None:
+        """Run a statement inside the write transaction, letting driver errors through."""
+
+    @abc.abstractmethod
+    def _column_types(self, schema: pa.Schema) -> dict[str, str]:
+        """Return the SQL column type storing each field of ``schema``, by field name."""
+
+    @abc.abstractmethod
+    def _bulk_insert(
+        self, table: TableName, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
+    ) -> int:
+        """Insert the batches (columns of ``schema``) into the table; return the row count."""
+
+    def _error_text(self, exc: BaseException) -> str:
+        """Describe a driver error for a message (backends hide what must not be shown)."""
+        return str(exc)
 
     def drop_table(self, table: str | TableName) -> None:
         """Drop a table if it exists."""
         self.execute(f"DROP TABLE IF EXISTS {self.table_name(table).sql}")
 
-    # -- helpers shared by the backends -----------------------------------------------------
+    # -- names, placeholders and filters shared by the backends --------------------------------
 
     @staticmethod
     def param(index: int) -> str:
@@ -258,9 +345,16 @@ class Warehouse(abc.ABC):
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    @abc.abstractmethod
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._disconnect()
+
+    @abc.abstractmethod
+    def _disconnect(self) -> None:
+        """Close the backend's connection (called once, under the lock)."""
 
     def describe(self) -> str:
         """Return where this warehouse points, with any password hidden."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -12,35 +11,44 @@ from typing import Any, ClassVar
 import duckdb
 import pyarrow as pa
 
-from moengage_pipelines.warehouse.base import Params, Warehouse, require_rows_positive
-from moengage_pipelines.warehouse.errors import TableNotFoundError, WarehouseError
-from moengage_pipelines.warehouse.identifiers import TableName, quote_identifier
+from moengage_pipelines.warehouse.base import (
+    DEFAULT_BATCH_ROWS,
+    Params,
+    Warehouse,
+    require_rows_positive,
+)
+from moengage_pipelines.warehouse.errors import WarehouseError
+from moengage_pipelines.warehouse.identifiers import TableName, quote_identifier, quote_literal
 from moengage_pipelines.warehouse.url import MEMORY, WarehouseURL
 
 __all__ = ["DuckDBWarehouse"]
 
 
-class DuckDBWarehouse(Warehouse):
+class DuckDBWarehouse(Warehouse, kind="duckdb"):
     """A DuckDB database file (or an in-memory database).
 
     One connection is shared under a lock; each stream from ``read_batches`` runs on its own
     cursor so a long read does not block writes from the same process. The session time zone
     is UTC so ``TIMESTAMPTZ`` values never depend on the machine's zone.
+
+    Args:
+        url: A parsed ``duckdb`` URL.
+        read_only: Open the file read-only, so several processes can read it at once.
     """
 
-    kind: ClassVar[str] = "duckdb"
+    driver_errors: ClassVar[tuple[type[Exception], ...]] = (duckdb.Error,)
 
     def __init__(self, url: WarehouseURL, *, read_only: bool = False) -> None:
         super().__init__(url)
-        self._lock = threading.RLock()
-        self._closed = False
         self._con = _connect(url.target, read_only=read_only)
         self._con.execute("SET TimeZone = 'UTC'")
         if url.schema:
             if not read_only:
                 self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(url.schema)}")
-            self._con.execute(f"SET schema = '{url.schema.replace(chr(39), chr(39) * 2)}'")
+            self._con.execute(f"SET schema = {quote_literal(url.schema)}")
         self.read_only = read_only
+        # Each batch written is registered under this name for its INSERT.
+        self._load_view = f"moengage_load_{uuid.uuid4().hex}"
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -57,7 +65,7 @@ class DuckDBWarehouse(Warehouse):
                 raise WarehouseError(f"DuckDB query failed on {self.describe()}: {exc}") from exc
 
     def read_batches(
-        self, sql: str, batch_rows: int = 65_536, params: Params = None
+        self, sql: str, batch_rows: int = DEFAULT_BATCH_ROWS, params: Params = None
     ) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as record batches (see ``Warehouse``)."""
         batch_rows = require_rows_positive(batch_rows)
@@ -100,81 +108,48 @@ class DuckDBWarehouse(Warehouse):
         )
         return [str(value) for value in result.column(0).to_pylist()]
 
-    def _write(
-        self,
-        table: TableName,
-        schema: pa.Schema | None,
-        batches: Iterator[pa.RecordBatch],
-        where: Mapping[str, Any],
-        *,
-        replace: bool,
-    ) -> int:
+    # -- write hooks (see Warehouse._write) -------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write_transaction(self, table: TableName) -> Iterator[None]:
         if self.read_only:
             raise WarehouseError(f"{self.describe()} is open read-only; cannot write {table}")
-        view = f"moengage_data_{uuid.uuid4().hex}"
+        self._con.begin()
+        try:
+            yield
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        finally:
+            # Unregistering is only possible once the transaction has ended.
+            with contextlib.suppress(duckdb.Error):
+                self._con.unregister(self._load_view)
+
+    def _run(self, sql: str, params: Params = None) -> None:
+        self._con.execute(sql, _params(params))
+
+    def _column_types(self, schema: pa.Schema) -> dict[str, str]:
+        # DuckDB's own reading of the Arrow types, as a query over Arrow data would see them.
+        relation = self._con.from_arrow(schema.empty_table())
+        types = relation.types
+        return {name: str(kind) for name, kind in zip(relation.columns, types, strict=True)}
+
+    def _bulk_insert(
+        self, table: TableName, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
+    ) -> int:
         rows = 0
-        with self._lock:
-            con = self._con
-            con.begin()
-            try:
-                existing = self._prepare_table(table, schema, view)
-                if replace:
-                    clause, params = self.where_clause(table, where, existing)
-                    con.execute(f"DELETE FROM {table.sql}{clause}", params)
-                for batch in batches:
-                    if not batch.num_rows:
-                        continue
-                    # Re-registering the name replaces the previous batch's view.
-                    con.register(view, batch)
-                    con.execute(f"INSERT INTO {table.sql} BY NAME SELECT * FROM {view}")
-                    rows += batch.num_rows
-                con.commit()
-            except BaseException as exc:
-                con.rollback()
-                if isinstance(exc, duckdb.Error):
-                    raise WarehouseError(
-                        f"writing {str(table)!r} in {self.describe()} failed: {exc}"
-                    ) from exc
-                raise
-            finally:
-                # Unregistering is only possible once the transaction has ended.
-                with contextlib.suppress(duckdb.Error):
-                    con.unregister(view)
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            # Re-registering the name replaces the previous batch's view.
+            self._con.register(self._load_view, batch)
+            self._con.execute(f"INSERT INTO {table.sql} BY NAME SELECT * FROM {self._load_view}")
+            rows += batch.num_rows
         return rows
 
-    def _prepare_table(self, table: TableName, schema: pa.Schema | None, view: str) -> list[str]:
-        """Create the table or add the columns it lacks; return its column names."""
-        existing = self.columns(table)
-        if schema is None:
-            if not existing:
-                raise TableNotFoundError(str(table), self.describe())
-            return existing
-        if table.schema:
-            self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.schema)}")
-        self._con.register(view, schema.empty_table())
-        if not existing:
-            self._con.execute(f"CREATE TABLE {table.sql} AS SELECT * FROM {view} LIMIT 0")
-            return list(schema.names)
-        types = _describe(self._con, view)
-        for column in schema.names:
-            if column not in existing:
-                self._con.execute(
-                    f"ALTER TABLE {table.sql} ADD COLUMN {quote_identifier(column)} {types[column]}"
-                )
-                existing.append(column)
-        return existing
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._con.close()
-
-
-def _describe(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
-    return {str(row[0]): str(row[1]) for row in rows}
+    def _disconnect(self) -> None:
+        self._con.close()
 
 
 def _params(params: Params) -> Any:

@@ -1,4 +1,4 @@
-"""Quoting of SQL identifiers and parsing of (optionally schema-qualified) table names.
+"""Quoting of SQL identifiers and literals, and parsing of (schema-qualified) table names.
 
 Identifiers are always quoted, so table and column names can hold any character (including
 reserved words such as ``column`` or ``row``) without opening a path to SQL injection.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from moengage_pipelines.warehouse.errors import WarehouseError
 
-__all__ = ["TableName", "quote_identifier"]
+__all__ = ["TableName", "quote_identifier", "quote_literal"]
 
 
 def quote_identifier(name: str) -> str:
@@ -28,6 +28,23 @@ def quote_identifier(name: str) -> str:
     if not name or "\x00" in name:
         raise WarehouseError(f"invalid SQL identifier {name!r}")
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """Quote a string literal for DuckDB and PostgreSQL, for statements that take no parameters.
+
+    Args:
+        text: The value, unquoted.
+
+    Returns:
+        The value wrapped in single quotes, inner single quotes doubled.
+
+    Raises:
+        WarehouseError: If the value contains a NUL character.
+    """
+    if "\x00" in text:
+        raise WarehouseError(f"invalid SQL string literal {text!r}")
+    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,21 @@ cursor on a connection of their own.
 from __future__ import annotations
 
 import contextlib
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import psycopg
 import pyarrow as pa
 
-from moengage_pipelines.warehouse.base import Params, Warehouse, require_rows_positive
-from moengage_pipelines.warehouse.errors import TableNotFoundError, WarehouseError
+from moengage_pipelines.redaction import scrub_secrets, url_secrets
+from moengage_pipelines.warehouse.base import (
+    DEFAULT_BATCH_ROWS,
+    Params,
+    Warehouse,
+    require_rows_positive,
+)
+from moengage_pipelines.warehouse.errors import WarehouseError
 from moengage_pipelines.warehouse.identifiers import TableName, quote_identifier
 from moengage_pipelines.warehouse.postgres_types import (
     RowDecoder,
@@ -24,27 +29,30 @@ from moengage_pipelines.warehouse.postgres_types import (
     postgres_type,
     use_text_loaders,
 )
-from moengage_pipelines.warehouse.url import WarehouseURL, scrub, secrets_of
+from moengage_pipelines.warehouse.url import WarehouseURL
 
 __all__ = ["PostgresWarehouse"]
 
 
-class PostgresWarehouse(Warehouse):
+class PostgresWarehouse(Warehouse, kind="postgres"):
     """A PostgreSQL database, optionally scoped to a schema.
 
     Parameters are positional ``$1``, ``$2``, ... as in DuckDB. The connection runs in
     autocommit mode with explicit transactions around each write, the session time zone is
     UTC, and, when a schema is set, ``search_path`` starts with it so unqualified names in raw
     SQL resolve there too.
+
+    Args:
+        url: A parsed ``postgres`` URL.
+        read_only: Accepted so every backend opens alike; what a PostgreSQL user may write is
+            up to its grants.
     """
 
-    kind: ClassVar[str] = "postgres"
+    driver_errors: ClassVar[tuple[type[Exception], ...]] = (psycopg.Error,)
 
-    def __init__(self, url: WarehouseURL) -> None:
+    def __init__(self, url: WarehouseURL, *, read_only: bool = False) -> None:
         super().__init__(url)
-        self._secrets = secrets_of(url.target)
-        self._lock = threading.RLock()
-        self._closed = False
+        self._secrets = url_secrets(url.target)
         self._conn = self._connect()
 
     @property
@@ -58,7 +66,7 @@ class PostgresWarehouse(Warehouse):
         except psycopg.Error as exc:
             # Re-raised without the original so no driver text can carry the DSN along.
             raise WarehouseError(
-                f"cannot connect to {self.describe()}: {scrub(str(exc), self._secrets)}"
+                f"cannot connect to {self.describe()}: {self._error_text(exc)}"
             ) from None
         # Raw cursors take PostgreSQL's own $1, $2 placeholders (as DuckDB does) and leave a
         # literal % in the SQL alone.
@@ -75,10 +83,12 @@ class PostgresWarehouse(Warehouse):
             conn.execute(f"SET search_path TO {schema}, public")
         return conn
 
+    def _error_text(self, exc: BaseException) -> str:
+        # libpq may quote the connection string, password included.
+        return scrub_secrets(str(exc), self._secrets)
+
     def _error(self, action: str, exc: psycopg.Error) -> WarehouseError:
-        return WarehouseError(
-            f"{action} on {self.describe()} failed: {scrub(str(exc), self._secrets)}"
-        )
+        return WarehouseError(f"{action} on {self.describe()} failed: {self._error_text(exc)}")
 
     def query(self, sql: str, params: Params = None) -> pa.Table:
         """Run a statement and return its result as an Arrow table (see ``Warehouse``)."""
@@ -95,7 +105,7 @@ class PostgresWarehouse(Warehouse):
                 raise self._error("query", exc) from exc
 
     def read_batches(
-        self, sql: str, batch_rows: int = 65_536, params: Params = None
+        self, sql: str, batch_rows: int = DEFAULT_BATCH_ROWS, params: Params = None
     ) -> Iterator[pa.RecordBatch]:
         """Stream a query's result through a server-side cursor (see ``Warehouse``)."""
         batch_rows = require_rows_positive(batch_rows)
@@ -136,66 +146,28 @@ class PostgresWarehouse(Warehouse):
         )
         return [str(value) for value in result.column(0).to_pylist()]
 
-    def _write(
-        self,
-        table: TableName,
-        schema: pa.Schema | None,
-        batches: Iterator[pa.RecordBatch],
-        where: Mapping[str, Any],
-        *,
-        replace: bool,
-    ) -> int:
-        rows = 0
-        with self._lock:
-            try:
-                with self._conn.transaction(), self._conn.cursor() as cursor:
-                    existing = self._prepare_table(cursor, table, schema)
-                    if replace:
-                        clause, params = self.where_clause(table, where, existing)
-                        cursor.execute(f"DELETE FROM {table.sql}{clause}", params)
-                    if schema is not None:
-                        rows = self._copy(cursor, table, schema, batches)
-            except psycopg.Error as exc:
-                raise self._error(f"writing {str(table)!r}", exc) from exc
-        return rows
+    # -- write hooks (see Warehouse._write) -------------------------------------------------
 
-    def _prepare_table(
-        self, cursor: psycopg.Cursor[Any], table: TableName, schema: pa.Schema | None
-    ) -> list[str]:
-        """Create the table or add the columns it lacks; return its column names."""
-        existing = self.columns(table)
-        if schema is None:
-            if not existing:
-                raise TableNotFoundError(str(table), self.describe())
-            return existing
-        if table.schema:
-            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.schema)}")
-        if not existing:
-            columns = ", ".join(
-                f"{quote_identifier(f.name)} {postgres_type(f.type)}" for f in schema
-            )
-            cursor.execute(f"CREATE TABLE {table.sql} ({columns})")
-            return list(schema.names)
-        for field in schema:
-            if field.name not in existing:
-                cursor.execute(
-                    f"ALTER TABLE {table.sql} ADD COLUMN {quote_identifier(field.name)} "
-                    f"{postgres_type(field.type)}"
-                )
-                existing.append(field.name)
-        return existing
+    def _write_transaction(self, table: TableName) -> contextlib.AbstractContextManager[object]:
+        return self._conn.transaction()
 
-    def _copy(
-        self,
-        cursor: psycopg.Cursor[Any],
-        table: TableName,
-        schema: pa.Schema,
-        batches: Iterator[pa.RecordBatch],
+    def _run(self, sql: str, params: Params = None) -> None:
+        self._conn.execute(sql, params)
+
+    def _column_types(self, schema: pa.Schema) -> dict[str, str]:
+        return {field.name: postgres_type(field.type) for field in schema}
+
+    def _bulk_insert(
+        self, table: TableName, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
     ) -> int:
+        # COPY takes the rows as CSV in one stream per write, far faster than INSERTs.
         names = list(schema.names)
         column_list = ", ".join(quote_identifier(name) for name in names)
         rows = 0
-        with cursor.copy(f"COPY {table.sql} ({column_list}) FROM STDIN (FORMAT csv)") as copy:
+        with (
+            self._conn.cursor() as cursor,
+            cursor.copy(f"COPY {table.sql} ({column_list}) FROM STDIN (FORMAT csv)") as copy,
+        ):
             for batch in batches:
                 if not batch.num_rows:
                     continue
@@ -208,9 +180,5 @@ class PostgresWarehouse(Warehouse):
                 rows += batch.num_rows
         return rows
 
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
+    def _disconnect(self) -> None:
+        self._conn.close()

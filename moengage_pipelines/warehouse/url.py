@@ -1,4 +1,4 @@
-"""Parsing and redaction of warehouse URLs.
+"""Parsing of warehouse URLs.
 
 Accepted forms:
 
@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from moengage_pipelines.redaction import redact_url
 from moengage_pipelines.warehouse.errors import WarehouseError
 
-__all__ = ["WarehouseURL", "redact_url", "scrub", "secrets_of"]
+__all__ = ["MEMORY", "WarehouseURL"]
 
 MEMORY = ":memory:"
 
@@ -89,50 +90,3 @@ class WarehouseURL:
 
     def __str__(self) -> str:
         return self.describe()
-
-
-def redact_url(url: str) -> str:
-    """Replace the password of a URL (and any ``password=`` parameter) with ``***``.
-
-    Args:
-        url: Any URL or libpq connection string.
-
-    Returns:
-        The same text with secrets hidden.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if not parts.scheme:
-        # A libpq "key=value" string: hide the value of password=...
-        return " ".join(
-            "password=***" if item.lower().startswith("password=") else item for item in url.split()
-        )
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query = [(k, "***" if k.lower() == "password" else v) for k, v in query]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, quote_via=quote)))
-
-
-def secrets_of(url: str) -> list[str]:
-    """Return the secret strings a URL carries, so error messages can be scrubbed of them."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return []
-    found = [parts.password, unquote(parts.password)] if parts.password else []
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
-    return found
-
-
-def scrub(message: str, secrets: list[str]) -> str:
-    """Replace every occurrence of each secret in ``message`` with ``***``."""
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
-    return message

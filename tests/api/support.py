@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import orjson
 
 from moengage_pipelines.api.client import MoEngageClient
-from moengage_pipelines.api.ratebudget import budget_for_workspace
+from moengage_pipelines.api.retries import RetryConfig
 from moengage_pipelines.config import MoEngageSettings
 from moengage_pipelines.emulator.core import Emulator
-from moengage_pipelines.emulator.server import serve
+from moengage_pipelines.emulator.pytest_plugin import client_for
+from moengage_pipelines.emulator.server import EmulatorServer, serve
 from moengage_pipelines.emulator.settings import EmulatorSettings
-from moengage_pipelines.push.body import Body
+from moengage_pipelines.push.pack.body import Body
 
 WORKSPACE = "TEST_WORKSPACE"
 DATA_KEY = "test-data-key"
 CAMPAIGN_KEY = "test-campaign-key"
+
+FAST_RETRY = RetryConfig(backoff_initial=0.001, jitter=0.0, max_attempts=4, max_elapsed=30)
 
 
 def settings(base_url: str | None = None, **changes: Any) -> MoEngageSettings:
@@ -30,6 +33,17 @@ def settings(base_url: str | None = None, **changes: Any) -> MoEngageSettings:
     }
     values.update(changes)
     return MoEngageSettings(**values)
+
+
+def in_process(emulator: Emulator, **options: object) -> MoEngageClient:
+    """A client reaching ``emulator`` in-process, retrying fast unless ``retry`` is given."""
+    options.setdefault("retry", FAST_RETRY)
+    return MoEngageClient(settings(), transport=emulator.transport(), **options)  # type: ignore[arg-type]
+
+
+def transition_requests(emulator: Emulator) -> int:
+    """Bulk-import requests the emulator received."""
+    return emulator.inspect.counters().get("transition", {}).get("requests", 0)
 
 
 def customer(customer_id: str, **attributes: Any) -> dict[str, Any]:
@@ -89,22 +103,11 @@ def emulated(
         **client_options: Passed to ``MoEngageClient`` (``retry``, ``budget``...). Without a
             ``budget``, both kinds get a fresh in-memory one with MoEngage's limits.
     """
-    emulator_settings = emulator_settings or EmulatorSettings()
-    changes = credentials or {}
-    if kind == "in_process":
-        with Emulator(emulator_settings) as emulator:
-            client_settings = settings(**changes)
-            with MoEngageClient(
-                client_settings, transport=emulator.transport(), **client_options
-            ) as client:
-                yield emulator, client
-        return
-    if kind != "loopback":
+    if kind not in TRANSPORTS:
         raise ValueError(f"unknown transport {kind!r}; expected one of {TRANSPORTS}")
-    with running(emulator_settings) as (emulator, url):
-        client_settings = settings(url, **changes)
-        client_options.setdefault(
-            "budget", budget_for_workspace(client_settings, store="memory")
-        )
-        with MoEngageClient(client_settings, **client_options) as client:
+    with Emulator(emulator_settings or EmulatorSettings()) as emulator, ExitStack() as stack:
+        target: Emulator | EmulatorServer = emulator
+        if kind == "loopback":
+            target = EmulatorServer(stack.enter_context(serve(emulator)), emulator)
+        with client_for(target, **(credentials or {}), **client_options) as client:
             yield emulator, client

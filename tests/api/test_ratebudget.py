@@ -22,8 +22,8 @@ from moengage_pipelines.api.ratebudget import (
     Window,
     default_limits,
 )
+from moengage_pipelines.emulator.clock import FakeClock
 from tests.api.budget_worker import spend
-from tests.api.fakes import FakeClock
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

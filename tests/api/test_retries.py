@@ -13,6 +13,7 @@ from moengage_pipelines.api.retries import (
     parse_retry_after,
     server_wait,
 )
+from moengage_pipelines.emulator.clock import FakeClock
 from moengage_pipelines.errors import (
     AuthError,
     PayloadTooLargeError,
@@ -20,7 +21,6 @@ from moengage_pipelines.errors import (
     RequestRejectedError,
     ServerError,
 )
-from tests.api.fakes import FakeClock
 
 NOW = 1_700_000_000.0
 

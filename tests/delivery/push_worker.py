@@ -17,8 +17,8 @@ from moengage_pipelines.api.ratebudget import (
 )
 from moengage_pipelines.api.retries import RetryConfig
 from moengage_pipelines.config import MoEngageSettings
-from moengage_pipelines.push.body import Body
-from moengage_pipelines.push.delivery import deliver
+from moengage_pipelines.push.pack.body import Body
+from moengage_pipelines.push.send import TransitionSender, deliver
 
 
 def _bodies(worker: int, count: int, per_body: int) -> list[Body]:
@@ -68,5 +68,5 @@ def push(
     # One attempt only: a 429 shows up as a failure instead of being retried away.
     with MoEngageClient(settings, budget=budget, retry=RetryConfig(max_attempts=1)) as client:
         start.wait(timeout=60)  # every process pushes at the same moment
-        result = deliver(bodies, client, concurrency=2)
+        result = deliver(bodies, TransitionSender(client), concurrency=2)
     queue.put(result.as_dict())

@@ -7,6 +7,7 @@ emulator served on a real loopback socket.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 import orjson
 import pytest
@@ -16,9 +17,17 @@ from moengage_pipelines.api.ratebudget import RateBudget, Window
 from moengage_pipelines.api.retries import RetryConfig
 from moengage_pipelines.emulator.core import Emulator
 from moengage_pipelines.emulator.faults import FaultRule
+from moengage_pipelines.emulator.pytest_plugin import client_for as emulator_client_for
 from moengage_pipelines.emulator.settings import EmulatorSettings
-from moengage_pipelines.push.body import Body
-from moengage_pipelines.push.delivery import DeliveryResult, deliver
+from moengage_pipelines.push.catalog.upsert import CatalogUpsertSender
+from moengage_pipelines.push.pack.body import Body
+from moengage_pipelines.push.send import (
+    BodyOutcome,
+    DeliveryResult,
+    Outcome,
+    TransitionSender,
+    deliver,
+)
 from tests.api.support import (
     TRANSPORTS,
     customer,
@@ -33,9 +42,7 @@ from tests.api.support import (
 FAST_RETRY = RetryConfig(backoff_initial=0.001, jitter=0.0, max_attempts=6, max_elapsed=30)
 
 
-def client_for(emulator: Emulator, **options: object) -> MoEngageClient:
-    options.setdefault("retry", FAST_RETRY)
-    return MoEngageClient(settings(), transport=emulator.transport(), **options)  # type: ignore[arg-type]
+client_for = partial(emulator_client_for, retry=FAST_RETRY)
 
 
 class Counting:
@@ -55,7 +62,7 @@ def test_delivers_every_body_concurrently() -> None:
     with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
         bodies = list(user_bodies(40, 25))
         mixed = transition_body([event("u0", "Bought", "Viewed")], first_row=1000)
-        result = deliver([*bodies, mixed], client, concurrency=4)
+        result = deliver([*bodies, mixed], TransitionSender(client), concurrency=4)
         users = emulator.inspect.users()
         events = emulator.inspect.events()
     assert result.ok
@@ -72,7 +79,7 @@ def test_413_splits_the_body_until_the_halves_fit(transport: str) -> None:
     oversized = customer("huge", note="y" * 3_000)
     body = transition_body([*elements[:20], oversized, *elements[20:]], first_row=100)
     with emulated(transport, emulator_settings, retry=FAST_RETRY) as (emulator, client):
-        result = deliver([body], client)
+        result = deliver([body], TransitionSender(client))
         users = emulator.inspect.users()
         too_large = emulator.inspect.counters()["transition"]["413"]
     assert result.splits_413 >= 3
@@ -95,7 +102,7 @@ def test_a_body_heavier_than_a_rate_window_is_split() -> None:
         limits={"transition_users": [Window.per_minute(30)]},
     )
     with Emulator(EmulatorSettings()) as emulator, client_for(emulator, budget=budget) as client:
-        result = deliver(user_bodies(1, 50), client)
+        result = deliver(user_bodies(1, 50), TransitionSender(client))
         assert len(emulator.inspect.users()) == 50
     assert result.splits_budget == 1 and result.bodies_sent == 2 and result.ok
 
@@ -105,7 +112,7 @@ def test_refused_bodies_are_recorded_and_the_rest_delivered(transport: str) -> N
     bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=25)
     bodies = [*user_bodies(1, 25), bad, *user_bodies(2, 25, prefix="v")]
     with emulated(transport, retry=FAST_RETRY) as (emulator, client):
-        result = deliver(bodies, client, concurrency=2)
+        result = deliver(bodies, TransitionSender(client), concurrency=2)
         assert len(emulator.inspect.users()) == 75
         # the 400 was sent once: refusals are not retried
         assert emulator.inspect.counters()["transition"]["requests"] == 4
@@ -119,7 +126,9 @@ def test_fail_fast_stops_reading_bodies() -> None:
     bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=0)
     stream = Counting([bad, *user_bodies(200, 5)])
     with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
-        result = deliver(stream, client, concurrency=1, fail_fast=True, max_in_flight=2)
+        result = deliver(
+            stream, TransitionSender(client), concurrency=1, fail_fast=True, max_in_flight=2
+        )
     assert result.stopped and len(result.failures) == 1
     assert stream.read <= 4
     assert result.bodies_sent < 200
@@ -139,7 +148,7 @@ def test_auth_failure_stops_the_run_even_without_fail_fast(
     stream = Counting(user_bodies(100, 5))
     wrong = {"data_api_key": data_api_key}
     with emulated(transport, credentials=wrong, retry=FAST_RETRY) as (emulator, client):
-        result = deliver(stream, client, concurrency=2, max_in_flight=2)
+        result = deliver(stream, TransitionSender(client), concurrency=2, max_in_flight=2)
         requests = emulator.inspect.counters()["transition"]["requests"]
     assert result.stopped and result.bodies_sent == 0 and result.retries == 0
     assert {failure.status for failure in result.failures} == {status}
@@ -158,7 +167,10 @@ def test_read_ahead_is_bounded() -> None:
         worst.append(stream.read - result.bodies_sent - len(result.failures))
 
     with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
-        result = deliver(stream, client, concurrency=3, on_progress=progress, max_in_flight=5)
+        result = deliver(
+            stream, TransitionSender(client), concurrency=3, on_progress=progress,
+            max_in_flight=5,
+        )
     assert result.bodies_sent == 300 and len(worst) == 300
     assert max(worst) <= 5
 
@@ -169,7 +181,7 @@ def test_5xx_share_is_retried_and_nothing_is_lost_or_doubled() -> None:
         Emulator(EmulatorSettings(faults=faults, fault_seed=7)) as emulator,
         client_for(emulator) as client,
     ):
-        result = deliver(user_bodies(30, 10), client, concurrency=4)
+        result = deliver(user_bodies(30, 10), TransitionSender(client), concurrency=4)
         users = emulator.inspect.users()
         requests = emulator.inspect.counters()["transition"]
     assert result.ok and result.retries > 0
@@ -186,7 +198,7 @@ def test_reset_after_apply_reports_the_rows_that_may_be_duplicated() -> None:
         running(EmulatorSettings(faults=faults)) as (emulator, url),
         MoEngageClient(settings(url), retry=FAST_RETRY, budget=RateBudget.unlimited()) as client,
     ):
-        result = deliver(bodies, client, concurrency=2)
+        result = deliver(bodies, TransitionSender(client), concurrency=2)
         events = emulator.inspect.events()
     assert result.ok and result.ambiguous_retries == 1
     [row] = result.ambiguous_rows
@@ -207,10 +219,15 @@ def test_catalog_bodies_go_to_the_catalog_and_invalid_items_are_counted() -> Non
     body = Body("catalog_items", payload, items=len(items), first_row=0)
     with Emulator(EmulatorSettings()) as emulator, client_for(emulator) as client:
         catalog_id = client.create_catalog("shop", price_currency="USD", attributes=mandatory)
-        with pytest.raises(ValueError, match="catalog_id"):
-            deliver([body], client)
-        result = deliver([body], client, catalog_id=catalog_id)
+        with pytest.raises(ValueError, match="not a bulk import"):
+            deliver([body], TransitionSender(client))
+        outcomes: list[BodyOutcome] = []
+        result = deliver(
+            [body], CatalogUpsertSender(client, catalog_id), on_outcome=outcomes.append
+        )
         found = client.search_catalog_items(catalog_id, [f"p{i}" for i in range(10)])
-    assert result.items_sent == 11 and result.items_invalid == 1
-    assert result.item_errors and result.item_errors[0]["first_row"] == 0
+    assert result.items_sent == 11 and result.ok
+    [outcome] = outcomes
+    assert outcome.outcome is Outcome.SENT and outcome.refused == 1
+    assert list(outcome.answer.added.refused) == ["bad"] and outcome.body.first_row == 0
     assert len(found) == 10

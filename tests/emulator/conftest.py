@@ -1,29 +1,20 @@
-"""Clients for the emulator tests."""
+"""Clients and payload builders for the emulator tests.
+
+The emulator, its settings, servers and clocks come from the package's pytest plugin
+(``moengage_emulator``, ``moengage_emulator_factory``, ``moengage_clock``...).
+"""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from moengage_pipelines.emulator import Emulator, EmulatorSettings
+from moengage_pipelines.emulator.core import Emulator
 
 WORKSPACE = "TEST_WORKSPACE"
 DATA_KEY = "test-data-key"
 CAMPAIGN_KEY = "test-campaign-key"
 BASE_URL = "https://api-01.moengage.com"
-
-
-class FakeClock:
-    """A settable clock so rate windows move only when a test says so."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def data_client(emulator: Emulator, base_url: str = BASE_URL, **kw) -> httpx.Client:
@@ -43,34 +34,14 @@ def campaign_client(emulator: Emulator, base_url: str = BASE_URL, **kw) -> httpx
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def make_emulator():
-    """Build emulators with custom settings; closes them afterwards."""
-    made: list[Emulator] = []
-
-    def make(**settings) -> Emulator:
-        instance = Emulator(EmulatorSettings(**settings))
-        made.append(instance)
-        return instance
-
-    yield make
-    for instance in made:
-        instance.close()
-
-
-@pytest.fixture
-def data(emulator) -> httpx.Client:
-    with data_client(emulator) as client:
+def data(moengage_emulator) -> httpx.Client:
+    with data_client(moengage_emulator) as client:
         yield client
 
 
 @pytest.fixture
-def campaigns(emulator) -> httpx.Client:
-    with campaign_client(emulator) as client:
+def campaigns(moengage_emulator) -> httpx.Client:
+    with campaign_client(moengage_emulator) as client:
         yield client
 
 

@@ -108,8 +108,10 @@ def seed(emulator) -> None:
 
 
 @pytest.mark.parametrize("state", sorted(EXPECTED))
-def test_every_data_api_answers_the_documented_error_for_the_state(make_emulator, state):
-    emulator = make_emulator()
+def test_every_data_api_answers_the_documented_error_for_the_state(
+    moengage_emulator_factory, state
+):
+    emulator = moengage_emulator_factory()
     seed(emulator)
     emulator.accounts.set(state)
     with data_client(emulator) as client:
@@ -132,8 +134,8 @@ def test_every_data_api_answers_the_documented_error_for_the_state(make_emulator
             assert client.post(path, params=query, json=body).status_code == 200
 
 
-def test_state_from_settings_and_other_workspaces_unaffected(make_emulator):
-    emulator = make_emulator(
+def test_state_from_settings_and_other_workspaces_unaffected(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(
         extra_workspaces={"OTHER": WorkspaceKeys("other-data", "other-campaign")},
         account_states={"OTHER": "suspended"},
     )
@@ -148,8 +150,8 @@ def test_state_from_settings_and_other_workspaces_unaffected(make_emulator):
     assert refused.json()["error"]["type"] == "Account Suspended"
 
 
-def test_secret_not_set_answers_409_on_data_apis_whatever_key_is_sent(make_emulator):
-    emulator = make_emulator(account_states={WORKSPACE: "secret_not_set"})
+def test_secret_not_set_answers_409_on_data_apis_whatever_key_is_sent(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(account_states={WORKSPACE: "secret_not_set"})
     with data_client(emulator) as client:
         for name, path, query, body in DATA_APIS:
             for key in (DATA_KEY, "anything"):
@@ -178,8 +180,10 @@ def test_secret_not_set_answers_409_on_data_apis_whatever_key_is_sent(make_emula
     assert emulator.inspect.users() == {}
 
 
-def test_other_families_refuse_a_suspended_account_in_their_own_envelopes(make_emulator):
-    emulator = make_emulator(account_states={WORKSPACE: "blocked"})
+def test_other_families_refuse_a_suspended_account_in_their_own_envelopes(
+    moengage_emulator_factory,
+):
+    emulator = moengage_emulator_factory(account_states={WORKSPACE: "blocked"})
     day = utc_day(emulator.now())
     definition = ReportDefinition("Blocked Report", day)
     ReportBook(emulator.store, WORKSPACE).define(definition)
@@ -217,8 +221,8 @@ def test_other_families_refuse_a_suspended_account_in_their_own_envelopes(make_e
         )
 
 
-def test_account_states_over_http_and_across_reset(emulator):
-    with httpx.Client(transport=emulator.transport(), base_url="http://emulator") as plain:
+def test_account_states_over_http_and_across_reset(moengage_emulator):
+    with httpx.Client(transport=moengage_emulator.transport(), base_url="http://emulator") as plain:
         assert plain.get("/_emulator/accounts").json() == {WORKSPACE: "active"}
         changed = plain.put("/_emulator/accounts", json={"state": "temporarily_suspended"})
         assert changed.json() == {WORKSPACE: "temporarily_suspended"}
@@ -230,7 +234,7 @@ def test_account_states_over_http_and_across_reset(emulator):
         assert plain.post("/_emulator/reset").status_code == 200
         # A state is configuration: reset keeps it.
         assert plain.get("/_emulator/accounts").json() == {WORKSPACE: "temporarily_suspended"}
-    with data_client(emulator) as client:
+    with data_client(moengage_emulator) as client:
         assert client.post(f"/v1/customer/{WORKSPACE}", json=customer("u1")).status_code == 403
 
 
@@ -288,10 +292,10 @@ def test_an_app_id_of_no_workspace_is_invalid_params(data, path, query, body, st
     ],
 )
 def test_basic_auth_with_an_empty_username_or_password(
-    emulator, credentials, message, merge_message
+    moengage_emulator, credentials, message, merge_message
 ):
     header = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
-    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as client:
+    with httpx.Client(transport=moengage_emulator.transport(), base_url=BASE_URL) as client:
         bulk = client.post(
             f"/v1/transition/{WORKSPACE}", json=transition(customer("u1")), headers=header
         )
@@ -310,11 +314,11 @@ def test_basic_auth_with_an_empty_username_or_password(
     assert merge.json()["error"]["message"] == merge_message
     target = "APP_KEY" if credentials.startswith(":") else "APP_SECRET_KEY"
     assert search.json()["error"]["details"][0]["target"] == target
-    assert emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.users() == {}
 
 
-def test_campaign_stats_without_credentials_finds_no_identity(emulator):
-    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as client:
+def test_campaign_stats_without_credentials_finds_no_identity(moengage_emulator):
+    with httpx.Client(transport=moengage_emulator.transport(), base_url=BASE_URL) as client:
         response = client.post(
             "/core-services/v1/campaign-stats", json={}, headers={"MOE-APPKEY": WORKSPACE}
         )

@@ -54,28 +54,28 @@ def basic(user: str, password: str) -> str:
         ),
     ],
 )
-def test_data_api_401s(emulator, headers, message):
-    with raw_client(emulator) as client:
+def test_data_api_401s(moengage_emulator, headers, message):
+    with raw_client(moengage_emulator) as client:
         response = client.post(BULK, json=BODY, headers=headers)
     assert response.status_code == 401
     error = response.json()["error"]
     assert (error["type"], error["message"]) == ("Authentication required", message)
-    assert emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.users() == {}
 
 
-def test_campaign_key_on_data_api_is_403(emulator):
-    with raw_client(emulator) as client:
+def test_campaign_key_on_data_api_is_403(moengage_emulator):
+    with raw_client(moengage_emulator) as client:
         response = client.post(
             BULK, json=BODY, headers={"Authorization": basic(WORKSPACE, CAMPAIGN_KEY)}
         )
     assert response.status_code == 403
     assert response.json()["status"] == "fail"
-    assert emulator.inspect.counters()["transition"]["403"] == 1
+    assert moengage_emulator.inspect.counters()["transition"]["403"] == 1
 
 
-def test_data_key_on_campaign_apis_is_403(emulator):
+def test_data_key_on_campaign_apis_is_403(moengage_emulator):
     headers = {"Authorization": basic(WORKSPACE, DATA_KEY), "MOE-APPKEY": WORKSPACE}
-    with raw_client(emulator) as client:
+    with raw_client(moengage_emulator) as client:
         search = client.post(SEARCH, json=SEARCH_BODY, headers=headers)
         stats = client.post(STATS, json={}, headers=headers)
     assert search.status_code == 403
@@ -84,9 +84,9 @@ def test_data_key_on_campaign_apis_is_403(emulator):
     assert stats.json()["title"] == "Forbidden Request"
 
 
-def test_campaign_api_unknown_key_is_401_in_its_envelope(emulator):
+def test_campaign_api_unknown_key_is_401_in_its_envelope(moengage_emulator):
     headers = {"Authorization": basic(WORKSPACE, "nope"), "MOE-APPKEY": WORKSPACE}
-    with raw_client(emulator) as client:
+    with raw_client(moengage_emulator) as client:
         search = client.post(SEARCH, json=SEARCH_BODY, headers=headers)
         stats = client.post(STATS, json={}, headers=headers)
     assert search.status_code == 401
@@ -99,7 +99,7 @@ def test_campaign_api_unknown_key_is_401_in_its_envelope(emulator):
     }
 
 
-def test_moe_appkey_optional_on_data_apis_but_must_match(emulator, data):
+def test_moe_appkey_optional_on_data_apis_but_must_match(moengage_emulator, data):
     assert data.post(BULK, json=BODY).status_code == 200
     assert data.post(BULK, json=BODY, headers={"MOE-APPKEY": WORKSPACE}).status_code == 200
     response = data.post(BULK, json=BODY, headers={"MOE-APPKEY": "SOMEONE_ELSE"})
@@ -109,9 +109,9 @@ def test_moe_appkey_optional_on_data_apis_but_must_match(emulator, data):
     )
 
 
-def test_moe_appkey_required_on_campaign_apis(emulator):
+def test_moe_appkey_required_on_campaign_apis(moengage_emulator):
     headers = {"Authorization": basic(WORKSPACE, CAMPAIGN_KEY)}
-    with raw_client(emulator) as client:
+    with raw_client(moengage_emulator) as client:
         search = client.post(SEARCH, json=SEARCH_BODY, headers=headers)
         stats = client.post(STATS, json={}, headers=headers)
     assert search.status_code == 401
@@ -124,9 +124,11 @@ def test_moe_appkey_required_on_campaign_apis(emulator):
     )
 
 
-def test_workspace_in_path_must_match_username(make_emulator):
+def test_workspace_in_path_must_match_username(moengage_emulator_factory):
     # ANOTHER is a workspace (of other credentials): the two disagree, 409.
-    emulator = make_emulator(extra_workspaces={"ANOTHER": WorkspaceKeys("a-data", "a-campaign")})
+    emulator = moengage_emulator_factory(
+        extra_workspaces={"ANOTHER": WorkspaceKeys("a-data", "a-campaign")}
+    )
     with data_client(emulator) as client:
         response = client.post("/v1/transition/ANOTHER", json=BODY)
     assert response.status_code == 409
@@ -151,13 +153,13 @@ def test_app_id_query_required(data):
 
 
 @pytest.mark.parametrize(("dc", "status"), [("01", 200), ("02", 401), ("101", 401), ("07", 404)])
-def test_data_centre_hosts(emulator, dc, status):
-    with data_client(emulator, base_url=f"https://api-{dc}.moengage.com") as client:
+def test_data_centre_hosts(moengage_emulator, dc, status):
+    with data_client(moengage_emulator, base_url=f"https://api-{dc}.moengage.com") as client:
         assert client.post(BULK, json=BODY).status_code == status
 
 
-def test_workspace_in_another_data_centre(make_emulator):
-    emulator = make_emulator(
+def test_workspace_in_another_data_centre(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(
         dc="101", extra_workspaces={"EU_WS": WorkspaceKeys("eu-data", "eu-campaign", "02")}
     )
     with httpx.Client(
@@ -179,12 +181,12 @@ def test_workspace_in_another_data_centre(make_emulator):
     assert emulator.inspect.users() == {"user-1": {}}
 
 
-def test_loopback_hosts_imply_no_data_centre(emulator):
-    with data_client(emulator, base_url="http://127.0.0.1:8765") as client:
+def test_loopback_hosts_imply_no_data_centre(moengage_emulator):
+    with data_client(moengage_emulator, base_url="http://127.0.0.1:8765") as client:
         assert client.post(BULK, json=BODY).status_code == 200
 
 
-def test_content_type_missing_and_wrong(emulator, data):
+def test_content_type_missing_and_wrong(moengage_emulator, data):
     payload = b'{"type":"transition","elements":[]}'
     missing = data.post(BULK, content=payload)
     assert missing.status_code == 400
@@ -209,12 +211,12 @@ def test_content_type_missing_and_wrong(emulator, data):
         BULK, json=BODY, headers={"Content-Type": "application/json; charset=utf-8"}
     )
     assert charset.status_code == 200
-    counts = emulator.inspect.counters()
+    counts = moengage_emulator.inspect.counters()
     assert counts["transition"]["400"] == 1
     assert counts["transition"]["415"] == 1
 
 
-def test_unknown_path_and_wrong_method_answer_moengage_errors(emulator, data):
+def test_unknown_path_and_wrong_method_answer_moengage_errors(moengage_emulator, data):
     missing = data.post("/v1/nothing-here", json={})
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "Not Found"
@@ -224,7 +226,7 @@ def test_unknown_path_and_wrong_method_answer_moengage_errors(emulator, data):
     assert wrong.json()["status"] == "fail"
     stats_missing = data.get("/core-services/v1/campaign-stats/x")
     assert set(stats_missing.json()) == {"title", "description", "code"}
-    assert emulator.inspect.counters()["unmatched"]["requests"] == 3
+    assert moengage_emulator.inspect.counters()["unmatched"]["requests"] == 3
 
 
 def test_oversized_headers_get_431(data):
@@ -233,7 +235,7 @@ def test_oversized_headers_get_431(data):
     assert response.json()["status"] == "fail"
 
 
-def test_keys_never_appear_in_reprs(emulator):
-    assert DATA_KEY not in repr(emulator.settings)
-    assert CAMPAIGN_KEY not in repr(emulator.settings)
-    assert DATA_KEY not in repr(emulator)
+def test_keys_never_appear_in_reprs(moengage_emulator):
+    assert DATA_KEY not in repr(moengage_emulator.settings)
+    assert CAMPAIGN_KEY not in repr(moengage_emulator.settings)
+    assert DATA_KEY not in repr(moengage_emulator)

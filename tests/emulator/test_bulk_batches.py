@@ -7,23 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
+from moengage_pipelines.emulator.clock import FakeClock
 from moengage_pipelines.emulator.timeparse import event_epoch
-from tests.emulator.conftest import WORKSPACE, FakeClock, action, customer, event, transition
+from tests.emulator.conftest import WORKSPACE, action, customer, event, transition
 
 BULK = f"/v1/transition/{WORKSPACE}"
 NOW = datetime(2025, 3, 10, 12, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
-def emulator(make_emulator):
-    return make_emulator(clock=FakeClock(NOW))
+def moengage_emulator(moengage_emulator_factory):
+    return moengage_emulator_factory(clock=FakeClock(NOW))
 
 
 def epoch(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def test_a_large_body_keeps_every_element_in_order(emulator, data):
+def test_a_large_body_keeps_every_element_in_order(moengage_emulator, data):
     elements = []
     sent = []
     for number in range(53):
@@ -39,17 +40,17 @@ def test_a_large_body_keeps_every_element_in_order(emulator, data):
     elements += [event("null", action("Refused"))] * 21  # a banned id: dropped each time
     answer = data.post(BULK, json=transition(*elements))
     assert answer.status_code == 200
-    events = emulator.inspect.events()
+    events = moengage_emulator.inspect.events()
     assert [(e["customer_id"], e["action"]) for e in events] == sent
     assert [e["day"] for e in events][:10] == [f"2025-03-0{1 + n % 9}" for n in range(10)]
-    users = emulator.inspect.users()
+    users = moengage_emulator.inspect.users()
     assert sorted(users) == [f"user-{n:02d}" for n in range(25)]
     assert users["user-03"] == {"tier": 28} and users["user-24"] == {"tier": 24}
-    assert emulator.inspect.devices()["d-1"]["attributes"]["push_id"] == "p18"
-    dropped = emulator.inspect.dropped()
+    assert moengage_emulator.inspect.devices()["d-1"]["attributes"]["push_id"] == "p18"
+    dropped = moengage_emulator.inspect.dropped()
     assert [d["index"] for d in dropped] == list(range(109, 130))
     assert {d["reason"] for d in dropped} == {"customer_id is a value MoEngage refuses"}
-    assert emulator.inspect.summary() == {
+    assert moengage_emulator.inspect.summary() == {
         "users": 25,
         "events": 53,
         "devices": 1,
@@ -59,15 +60,15 @@ def test_a_large_body_keeps_every_element_in_order(emulator, data):
     }
 
 
-def test_moengage_ids_start_with_the_creation_second(emulator, data):
+def test_moengage_ids_start_with_the_creation_second(moengage_emulator, data):
     data.post(BULK, json=transition(customer("user-1"), event("user-2", action("Opened"))))
     for customer_id in ("user-1", "user-2"):
-        moengage_id = emulator.inspect.user(customer_id)["moengage_id"]
+        moengage_id = moengage_emulator.inspect.user(customer_id)["moengage_id"]
         assert re.fullmatch(r"[0-9a-f]{24}", moengage_id)
         assert int(moengage_id[:8], 16) == int(NOW)
     assert (
-        emulator.inspect.user("user-1")["moengage_id"]
-        != (emulator.inspect.user("user-2")["moengage_id"])
+        moengage_emulator.inspect.user("user-1")["moengage_id"]
+        != (moengage_emulator.inspect.user("user-2")["moengage_id"])
     )
 
 
@@ -94,13 +95,15 @@ def test_event_times_are_read_whatever_path_they_take(value, expected):
     assert found == (pytest.approx(expected) if expected is not None else None)
 
 
-def test_non_string_and_blank_customer_ids_in_events_still_get_the_full_check(emulator, data):
+def test_non_string_and_blank_customer_ids_in_events_still_get_the_full_check(
+    moengage_emulator, data
+):
     assert data.post(BULK, json=transition(event(12345, action("Opened")))).status_code == 200
-    assert emulator.inspect.events()[0]["customer_id"] == "12345"
+    assert moengage_emulator.inspect.events()[0]["customer_id"] == "12345"
     blank = data.post(BULK, json=transition(event("  ", action("Opened"))))
     assert blank.status_code == 400
     assert blank.json()["error"]["message"] == "customer_id can not be empty Unicode String"
     flag = data.post(BULK, json=transition(event(True, action("Opened"))))
     assert flag.status_code == 400
     assert flag.json()["error"]["attribute"] == "customer_id"
-    assert len(emulator.inspect.events()) == 1
+    assert len(moengage_emulator.inspect.events()) == 1

@@ -34,7 +34,7 @@ def error_of(response):
     return body["error"]
 
 
-def test_success_body_and_data_kept(emulator, data):
+def test_success_body_and_data_kept(moengage_emulator, data):
     body = transition(
         customer("user-1", name="Ada", first_name="A"),
         event("user-1", action("Purchase", platform="ANDROID", attributes={"revenue": 10})),
@@ -47,11 +47,11 @@ def test_success_body_and_data_kept(emulator, data):
     assert payload["status"] == "success"
     assert payload["message"] == "Your request has been accepted and will be processed soon."
     assert len(payload["request_id"]) == 8
-    assert emulator.inspect.users() == {
+    assert moengage_emulator.inspect.users() == {
         "user-1": {"name": "Ada", "first_name": "A"},
         "user-2": {"name": "Bob"},
     }
-    events = emulator.inspect.events()
+    events = moengage_emulator.inspect.events()
     assert [(e["customer_id"], e["action"]) for e in events] == [
         ("user-1", "Purchase"),
         ("user-2", "Viewed"),
@@ -61,15 +61,17 @@ def test_success_body_and_data_kept(emulator, data):
     assert all(e["request_id"] == payload["request_id"] for e in events)
 
 
-def test_users_upserted_and_attributes_merged(emulator, data):
+def test_users_upserted_and_attributes_merged(moengage_emulator, data):
     post(data, transition(customer("user-1", name="Ada", city="Paris")))
     post(data, transition(customer("user-1", city="Lyon", plan="pro")))
-    assert emulator.inspect.users() == {"user-1": {"name": "Ada", "city": "Lyon", "plan": "pro"}}
-    record = emulator.inspect.user("user-1")
+    assert moengage_emulator.inspect.users() == {
+        "user-1": {"name": "Ada", "city": "Lyon", "plan": "pro"}
+    }
+    record = moengage_emulator.inspect.user("user-1")
     assert len(record["moengage_id"]) == 24
 
 
-def test_array_operators_and_platforms(emulator, data):
+def test_array_operators_and_platforms(moengage_emulator, data):
     post(
         data,
         transition(
@@ -78,7 +80,7 @@ def test_array_operators_and_platforms(emulator, data):
     )
     post(data, transition(customer("user-1", addValueToArrayField={"tags": ["b", "c"]})))
     post(data, transition(customer("user-1", removeValueFromArrayField={"tags": ["a"]})))
-    record = emulator.inspect.user("user-1")
+    record = moengage_emulator.inspect.user("user-1")
     assert record["attributes"] == {"tags": ["b", "c"]}
     assert record["platforms"] == {"ANDROID": "true"}
 
@@ -160,18 +162,18 @@ def test_add_and_remove_same_array_is_400(data):
         ),
     ],
 )
-def test_documented_400s(emulator, data, body, attribute, type_, message):
+def test_documented_400s(moengage_emulator, data, body, attribute, type_, message):
     response = post(data, body)
     assert response.status_code == 400
     error = error_of(response)
     assert (error.get("attribute"), error["type"], error["message"]) == (attribute, type_, message)
-    assert emulator.inspect.summary()["users"] == 0
+    assert moengage_emulator.inspect.summary()["users"] == 0
 
 
-def test_a_structural_error_rejects_the_whole_request(emulator, data):
+def test_a_structural_error_rejects_the_whole_request(moengage_emulator, data):
     body = transition(customer("user-1"), {"type": "event", "actions": [action("x")]})
     assert post(data, body).status_code == 400
-    assert emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.users() == {}
 
 
 @pytest.mark.parametrize(
@@ -197,7 +199,7 @@ def _body_of_size(size: int) -> bytes:
     return body
 
 
-def test_413_above_102400_bytes(emulator, data):
+def test_413_above_102400_bytes(moengage_emulator, data):
     headers = {"Content-Type": "application/json"}
     at_limit = data.post(
         PATH, content=_body_of_size(limits.TRANSITION_HARD_MAX_BYTES), headers=headers
@@ -210,11 +212,11 @@ def test_413_above_102400_bytes(emulator, data):
     error = error_of(over)
     assert error["type"] == "PayloadTooLarge"
     assert error["message"] == "Payload size exceeds 100 KB"
-    assert emulator.inspect.counters()["transition"]["413"] == 1
+    assert moengage_emulator.inspect.counters()["transition"]["413"] == 1
 
 
-def test_body_limit_is_configurable(make_emulator):
-    emulator = make_emulator(transition_max_bytes=100_000)
+def test_body_limit_is_configurable(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(transition_max_bytes=100_000)
     with data_client(emulator) as client:
         headers = {"Content-Type": "application/json"}
         assert client.post(PATH, content=_body_of_size(100_000), headers=headers).status_code == 200
@@ -229,28 +231,32 @@ def dropped_reasons(emulator):
 
 
 @pytest.mark.parametrize("banned", sorted(limits.BANNED_CUSTOMER_IDS - {""}))
-def test_banned_customer_ids_are_dropped(emulator, data, banned):
+def test_banned_customer_ids_are_dropped(moengage_emulator, data, banned):
     response = post(data, transition(customer(banned.upper(), name="x"), customer("good-user")))
     assert response.status_code == 200
-    assert set(emulator.inspect.users()) == {"good-user"}
-    assert dropped_reasons(emulator) == [("element", "customer_id is a value MoEngage refuses")]
+    assert set(moengage_emulator.inspect.users()) == {"good-user"}
+    assert dropped_reasons(moengage_emulator) == [
+        ("element", "customer_id is a value MoEngage refuses")
+    ]
 
 
-def test_one_character_customer_id_is_dropped(emulator, data):
+def test_one_character_customer_id_is_dropped(moengage_emulator, data):
     assert post(data, transition(customer("x"))).status_code == 200
-    assert emulator.inspect.users() == {}
-    assert dropped_reasons(emulator) == [
+    assert moengage_emulator.inspect.users() == {}
+    assert dropped_reasons(moengage_emulator) == [
         ("element", "customer_id must be longer than one character")
     ]
 
 
-def test_event_of_banned_customer_is_dropped(emulator, data):
+def test_event_of_banned_customer_is_dropped(moengage_emulator, data):
     assert post(data, transition(event("guest", action("Purchase")))).status_code == 200
-    assert emulator.inspect.events() == []
-    assert dropped_reasons(emulator) == [("element", "customer_id is a value MoEngage refuses")]
+    assert moengage_emulator.inspect.events() == []
+    assert dropped_reasons(moengage_emulator) == [
+        ("element", "customer_id is a value MoEngage refuses")
+    ]
 
 
-def test_moe_prefixed_and_reserved_names_are_dropped(emulator, data):
+def test_moe_prefixed_and_reserved_names_are_dropped(moengage_emulator, data):
     body = transition(
         customer(
             "user-1",
@@ -267,17 +273,17 @@ def test_moe_prefixed_and_reserved_names_are_dropped(emulator, data):
         ),
     )
     assert post(data, body).status_code == 200
-    assert emulator.inspect.users() == {"user-1": {"name": "Ada", "moe_unsubscribe": True}}
-    assert [(e["action"], e["attributes"]) for e in emulator.inspect.events()] == [
+    assert moengage_emulator.inspect.users() == {"user-1": {"name": "Ada", "moe_unsubscribe": True}}
+    assert [(e["action"], e["attributes"]) for e in moengage_emulator.inspect.events()] == [
         ("Purchase", {"ok": 2})
     ]
-    reasons = dropped_reasons(emulator)
+    reasons = dropped_reasons(moengage_emulator)
     assert reasons.count(("attribute", "custom names must not start with moe_")) == 2
     assert reasons.count(("attribute", "reserved attribute name")) == 2
     assert ("action", "custom names must not start with moe_") in reasons
 
 
-def test_future_dated_events_are_dropped(emulator, data):
+def test_future_dated_events_are_dropped(moengage_emulator, data):
     now = time.time()
     body = transition(
         event(
@@ -288,21 +294,21 @@ def test_future_dated_events_are_dropped(emulator, data):
         )
     )
     assert post(data, body).status_code == 200
-    assert [e["action"] for e in emulator.inspect.events()] == ["Past"]
-    assert dropped_reasons(emulator) == [("action", "future-dated event")] * 2
+    assert [e["action"] for e in moengage_emulator.inspect.events()] == ["Past"]
+    assert dropped_reasons(moengage_emulator) == [("action", "future-dated event")] * 2
 
 
-def test_case_wrong_type_is_silently_not_processed(emulator, data):
+def test_case_wrong_type_is_silently_not_processed(moengage_emulator, data):
     body = transition(
         {"type": "Customer", "customer_id": "user-1"},
         {"type": "EVENT", "customer_id": "user-2", "actions": [action("x")]},
     )
     assert post(data, body).status_code == 200
-    assert emulator.inspect.users() == {}
-    assert dropped_reasons(emulator) == [("element", "element type is case-sensitive")] * 2
+    assert moengage_emulator.inspect.users() == {}
+    assert dropped_reasons(moengage_emulator) == [("element", "element type is case-sensitive")] * 2
 
 
-def test_invalid_platform_drops_the_action(emulator, data):
+def test_invalid_platform_drops_the_action(moengage_emulator, data):
     body = transition(
         event(
             "user-1",
@@ -312,11 +318,11 @@ def test_invalid_platform_drops_the_action(emulator, data):
         )
     )
     assert post(data, body).status_code == 200
-    assert [e["action"] for e in emulator.inspect.events()] == ["B", "C"]
-    assert dropped_reasons(emulator) == [("action", "invalid platform")]
+    assert [e["action"] for e in moengage_emulator.inspect.events()] == ["B", "C"]
+    assert dropped_reasons(moengage_emulator) == [("action", "invalid platform")]
 
 
-def test_invalid_dates_are_stored_as_strings(emulator, data):
+def test_invalid_dates_are_stored_as_strings(moengage_emulator, data):
     body = transition(
         customer(
             "user-1",
@@ -329,7 +335,7 @@ def test_invalid_dates_are_stored_as_strings(emulator, data):
         )
     )
     assert post(data, body).status_code == 200
-    record = emulator.inspect.user("user-1")
+    record = moengage_emulator.inspect.user("user-1")
     assert record["attributes"]["bad"] == "2020-15-01"
     assert record["attribute_types"] == {
         "joined": "datetime",
@@ -341,7 +347,7 @@ def test_invalid_dates_are_stored_as_strings(emulator, data):
     }
 
 
-def test_event_times_in_seconds_millis_and_iso(emulator, data):
+def test_event_times_in_seconds_millis_and_iso(moengage_emulator, data):
     body = transition(
         event(
             "user-1",
@@ -352,7 +358,7 @@ def test_event_times_in_seconds_millis_and_iso(emulator, data):
         )
     )
     assert post(data, body).status_code == 200
-    times = {e["action"]: (int(e["time"]), e["day"]) for e in emulator.inspect.events()}
+    times = {e["action"]: (int(e["time"]), e["day"]) for e in moengage_emulator.inspect.events()}
     assert times == {
         "Secs": (1_708_939_453, "2024-02-26"),
         "Millis": (1_708_939_453, "2024-02-26"),
@@ -361,12 +367,12 @@ def test_event_times_in_seconds_millis_and_iso(emulator, data):
     }
 
 
-def test_events_create_their_user(emulator, data):
+def test_events_create_their_user(moengage_emulator, data):
     post(data, transition(event("user-9", action("Opened"))))
-    assert emulator.inspect.users() == {"user-9": {}}
+    assert moengage_emulator.inspect.users() == {"user-9": {}}
 
 
-def test_devices_need_an_existing_user(emulator, data):
+def test_devices_need_an_existing_user(moengage_emulator, data):
     device = {
         "type": "device",
         "customer_id": "user-1",
@@ -374,59 +380,59 @@ def test_devices_need_an_existing_user(emulator, data):
         "attributes": {"platform": "ANDROID", "push_id": "p1", "brand": "Mi"},
     }
     assert post(data, transition(device)).status_code == 200
-    assert emulator.inspect.devices() == {}
+    assert moengage_emulator.inspect.devices() == {}
     post(data, transition(customer("user-1"), device))
-    assert emulator.inspect.devices() == {
+    assert moengage_emulator.inspect.devices() == {
         "d1": {"customer_id": "user-1", "attributes": {"platform": "ANDROID", "push_id": "p1"}}
     }
-    reasons = dropped_reasons(emulator)
+    reasons = dropped_reasons(moengage_emulator)
     assert ("element", "device for a customer that does not exist") in reasons
     assert ("attribute", "unknown device attribute") in reasons
 
 
-def test_incomplete_bulk_device_is_dropped_not_rejected(emulator, data):
+def test_incomplete_bulk_device_is_dropped_not_rejected(moengage_emulator, data):
     device = {
         "type": "device",
         "customer_id": "user-1",
         "attributes": {"platform": "ANDROID", "push_id": "p"},
     }
     assert post(data, transition(customer("user-1"), device)).status_code == 200
-    assert emulator.inspect.devices() == {}
-    assert dropped_reasons(emulator) == [
+    assert moengage_emulator.inspect.devices() == {}
+    assert dropped_reasons(moengage_emulator) == [
         ("element", "device element incomplete: 'device_id' is not found in the payload")
     ]
 
 
-def test_update_existing_only(emulator, data):
+def test_update_existing_only(moengage_emulator, data):
     element = {**customer("user-1", name="New"), "update_existing_only": True}
     post(data, transition(element))
-    assert emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.users() == {}
     post(data, transition(customer("user-1", name="Old")))
     post(data, transition(element))
-    assert emulator.inspect.users() == {"user-1": {"name": "New"}}
-    assert dropped_reasons(emulator) == [
+    assert moengage_emulator.inspect.users() == {"user-1": {"name": "New"}}
+    assert dropped_reasons(moengage_emulator) == [
         ("element", "update_existing_only and the customer does not exist")
     ]
 
 
-def test_dropped_entries_name_request_and_index(emulator, data):
+def test_dropped_entries_name_request_and_index(moengage_emulator, data):
     response = post(data, transition(customer("user-1"), customer("null")))
-    (entry,) = emulator.inspect.dropped()
+    (entry,) = moengage_emulator.inspect.dropped()
     assert entry["request_id"] == response.json()["request_id"]
     assert entry["index"] == 1
     assert entry["endpoint"] == "transition"
     assert entry["element"] == customer("null")
 
 
-def test_real_world_bulk_payloads_are_accepted(emulator, data):
+def test_real_world_bulk_payloads_are_accepted(moengage_emulator, data):
     entries = [e for e in json.loads(EXAMPLES.read_text()) if "/v1/transition/" in e["path"]]
     assert entries
     for entry in entries:
         response = post(data, entry["body"])
         assert response.status_code == 200, entry["case"]
     # Only the element the examples flag as likely invalid (a device without device_id) is dropped.
-    element_drops = [d for d in emulator.inspect.dropped() if d["kind"] == "element"]
+    element_drops = [d for d in moengage_emulator.inspect.dropped() if d["kind"] == "element"]
     assert [d["reason"] for d in element_drops] == [
         "device element incomplete: 'device_id' is not found in the payload"
     ]
-    assert emulator.inspect.summary()["events"] > 0
+    assert moengage_emulator.inspect.summary()["events"] > 0

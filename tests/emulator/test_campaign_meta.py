@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from moengage_pipelines.emulator import RateLimit
 from moengage_pipelines.emulator.campaign_catalog import catalogue
+from moengage_pipelines.emulator.clock import FakeClock
 from tests.emulator.conftest import (
     BASE_URL,
     CAMPAIGN_KEY,
     DATA_KEY,
     WORKSPACE,
-    FakeClock,
     campaign_client,
     customer,
     data_client,
@@ -160,8 +160,10 @@ def test_children_and_periodic_parents(campaigns):
     assert everything["Cart Abandonment Push"]["flow_name"] == "Cart Recovery Flow"
 
 
-def test_reachability_only_for_scheduled_one_time_and_triggered_campaigns(emulator, campaigns):
-    with data_client(emulator) as data:
+def test_reachability_only_for_scheduled_one_time_and_triggered_campaigns(
+    moengage_emulator, campaigns
+):
+    with data_client(moengage_emulator) as data:
         data.post(
             f"/v1/transition/{WORKSPACE}",
             json=transition(
@@ -179,9 +181,9 @@ def test_reachability_only_for_scheduled_one_time_and_triggered_campaigns(emulat
     assert "reachability_details" not in items["Order Confirmation"]
 
 
-def test_reachability_is_computed_once_a_day(make_emulator):
+def test_reachability_is_computed_once_a_day(moengage_emulator_factory):
     clock = FakeClock(start=datetime(2025, 3, 10, 9, 5, 42, 661000, tzinfo=UTC).timestamp())
-    emulator = make_emulator(clock=clock)
+    emulator = moengage_emulator_factory(clock=clock)
 
     def trial() -> dict:
         with campaign_client(emulator) as client:
@@ -208,8 +210,8 @@ def test_reachability_is_computed_once_a_day(make_emulator):
     assert trial()["count"] == 1  # reset forgets the cache with the users
 
 
-def test_push_reachability_counts_users_on_the_campaign_platforms(make_emulator):
-    emulator = make_emulator()
+def test_push_reachability_counts_users_on_the_campaign_platforms(moengage_emulator_factory):
+    emulator = moengage_emulator_factory()
     with data_client(emulator) as data:
         data.post(
             f"/v1/transition/{WORKSPACE}",
@@ -241,9 +243,11 @@ def test_push_reachability_counts_users_on_the_campaign_platforms(make_emulator)
     assert reachability(emulator.store, WORKSPACE, live, emulator.now())["count"] == 2
 
 
-def test_auth_and_appkey_are_required(emulator):
+def test_auth_and_appkey_are_required(moengage_emulator):
     def post(**kw) -> httpx.Response:
-        with httpx.Client(transport=emulator.transport(), base_url=BASE_URL, **kw) as client:
+        with httpx.Client(
+            transport=moengage_emulator.transport(), base_url=BASE_URL, **kw
+        ) as client:
             return client.post(META, json=body())
 
     no_appkey = post(auth=(WORKSPACE, CAMPAIGN_KEY))
@@ -253,8 +257,8 @@ def test_auth_and_appkey_are_required(emulator):
     assert data_key.status_code == 403
 
 
-def test_meta_and_search_share_the_campaigns_rate_pool(make_emulator):
-    emulator = make_emulator(
+def test_meta_and_search_share_the_campaigns_rate_pool(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(
         rate_limits={"campaigns": (RateLimit(3, 1), RateLimit(100, 60), RateLimit(6000, 3600))},
         clock=FakeClock(),
     )
@@ -303,8 +307,8 @@ REQUESTS = st.fixed_dictionaries(
 )
 
 
-def test_search_and_meta_filter_and_refuse_alike(make_emulator):
-    emulator = make_emulator(rate_limits_enabled=False)
+def test_search_and_meta_filter_and_refuse_alike(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(rate_limits_enabled=False)
 
     @settings(max_examples=80, deadline=None)
     @given(request=REQUESTS)

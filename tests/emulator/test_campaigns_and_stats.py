@@ -24,7 +24,7 @@ def by_name(emulator) -> dict[str, dict]:
 # -- search ---------------------------------------------------------------------------------------
 
 
-def test_search_pages_a_bare_array(emulator, campaigns):
+def test_search_pages_a_bare_array(moengage_emulator, campaigns):
     first = search(campaigns)
     assert first.status_code == 200
     assert isinstance(first.json(), list)
@@ -36,7 +36,7 @@ def test_search_pages_a_bare_array(emulator, campaigns):
     assert search(campaigns, page=3).json() == []
 
 
-def test_search_item_shape(emulator, campaigns):
+def test_search_item_shape(moengage_emulator, campaigns):
     items = {c["basic_details"]["name"]: c for c in search(campaigns).json()}
     push = items["Welcome Push"]
     assert push["status"] == "Sent"
@@ -51,7 +51,7 @@ def test_search_item_shape(emulator, campaigns):
     assert "sender_name" in items["Festive Sale SMS"]
 
 
-def test_search_children_and_archived(emulator, campaigns):
+def test_search_children_and_archived(moengage_emulator, campaigns):
     with_children = [
         c for p in (1, 2) for c in search(campaigns, include_child_campaigns=True, page=p).json()
     ]
@@ -98,23 +98,23 @@ def test_search_children_and_archived(emulator, campaigns):
         ),
     ],
 )
-def test_search_filters(emulator, campaigns, fields, expected):
+def test_search_filters(moengage_emulator, campaigns, fields, expected):
     found = {c["basic_details"]["name"] for c in search(campaigns, campaign_fields=fields).json()}
     assert found == expected
 
 
-def test_search_by_id(emulator, campaigns):
-    target = by_name(emulator)["Price Drop Alert"]["campaign_id"]
+def test_search_by_id(moengage_emulator, campaigns):
+    target = by_name(moengage_emulator)["Price Drop Alert"]["campaign_id"]
     (item,) = search(campaigns, campaign_fields={"id": target}).json()
     assert item["campaign_id"] == target
 
 
-def test_campaign_ids_differ_between_workspaces_and_are_stable(make_emulator):
+def test_campaign_ids_differ_between_workspaces_and_are_stable(moengage_emulator_factory):
     from moengage_pipelines.emulator import WorkspaceKeys
 
-    emulator = make_emulator(extra_workspaces={"OTHER": WorkspaceKeys("d", "c")})
+    emulator = moengage_emulator_factory(extra_workspaces={"OTHER": WorkspaceKeys("d", "c")})
     mine = [c["campaign_id"] for c in emulator.inspect.campaigns()]
-    assert mine == [c["campaign_id"] for c in make_emulator().inspect.campaigns()]
+    assert mine == [c["campaign_id"] for c in moengage_emulator_factory().inspect.campaigns()]
     assert set(mine).isdisjoint(c["campaign_id"] for c in emulator.inspect.campaigns("OTHER"))
 
 
@@ -165,7 +165,7 @@ def ts(day: str, hour: int = 12) -> str:
 
 
 @pytest.fixture
-def activity(emulator, data):
+def activity(moengage_emulator, data):
     """Four users over two days; expected numbers are worked out by hand from the formula."""
     body = transition(
         customer("user-a", email="a@example.com"),
@@ -194,7 +194,7 @@ def activity(emulator, data):
         ),
     )
     assert data.post(f"/v1/transition/{WORKSPACE}", json=body).status_code == 200
-    return by_name(emulator)
+    return by_name(moengage_emulator)
 
 
 def stats(client, ids, metric="TOTAL", attribution="VIEW_THROUGH", start=D1, end=D2, **extra):
@@ -293,9 +293,11 @@ def test_email_and_sms_audiences(activity, campaigns):
     assert (sms["attempted"], sms["click"]) == (3, 1)
 
 
-def test_children_split_the_parent_days(activity, campaigns, emulator):
+def test_children_split_the_parent_days(activity, campaigns, moengage_emulator):
     parent = activity["Daily Deals Push"]
-    children = [c for c in emulator.inspect.campaigns() if c["parent_id"] == parent["campaign_id"]]
+    children = [
+        c for c in moengage_emulator.inspect.campaigns() if c["parent_id"] == parent["campaign_id"]
+    ]
     payload = stats(campaigns, [parent["campaign_id"]] + [c["campaign_id"] for c in children])
     attempted = {
         c["child_index"]: variation(payload, c["campaign_id"], "android")["performance_stats"][
@@ -314,7 +316,7 @@ def test_children_split_the_parent_days(activity, campaigns, emulator):
     )
 
 
-def test_failures_and_rates_at_scale(emulator, data, campaigns):
+def test_failures_and_rates_at_scale(moengage_emulator, data, campaigns):
     body = transition(
         *(
             event(f"user-{i:03d}", action("Opened", platform="ANDROID", current_time=ts(D1)))
@@ -322,7 +324,7 @@ def test_failures_and_rates_at_scale(emulator, data, campaigns):
         )
     )
     data.post(f"/v1/transition/{WORKSPACE}", json=body)
-    campaign_id = by_name(emulator)["Welcome Push"]["campaign_id"]
+    campaign_id = by_name(moengage_emulator)["Welcome Push"]["campaign_id"]
     stats_android = variation(
         stats(campaigns, [campaign_id], start=D1, end=D1), campaign_id, "android"
     )
@@ -339,10 +341,10 @@ def test_failures_and_rates_at_scale(emulator, data, campaigns):
     assert gcg["failure_breakdown"] == {"user_removed_due_to_global_control_group": 0}
 
 
-def test_without_ids_lists_active_campaigns_and_pages(activity, campaigns, emulator):
+def test_without_ids_lists_active_campaigns_and_pages(activity, campaigns, moengage_emulator):
     payload = stats(campaigns, None)
     active = set(payload["data"])
-    names = {c["campaign_id"]: c["name"] for c in emulator.inspect.campaigns()}
+    names = {c["campaign_id"]: c["name"] for c in moengage_emulator.inspect.campaigns()}
     # Web Flash Sale targets WEB only; user-c's web event makes it active.
     assert "Web Flash Sale" in {names[i] for i in active}
     assert payload["total_campaigns"] > 10
@@ -414,15 +416,17 @@ def test_stats_accepts_exactly_thirty_days(campaigns):
     assert campaigns.post(STATS, json=body).status_code == 200
 
 
-def test_api_triggered_campaigns_have_no_stats_and_are_not_searchable(emulator, data, campaigns):
+def test_api_triggered_campaigns_have_no_stats_and_are_not_searchable(
+    moengage_emulator, data, campaigns
+):
     [api_triggered] = [
         c
-        for c in emulator.inspect.campaigns(include_api_triggered=True)
+        for c in moengage_emulator.inspect.campaigns(include_api_triggered=True)
         if c["delivery_type"] == "API_TRIGGERED"
     ]
     assert api_triggered["channel"] == "EMAIL"
     assert api_triggered["campaign_id"] not in {
-        c["campaign_id"] for c in by_name(emulator).values()
+        c["campaign_id"] for c in by_name(moengage_emulator).values()
     }
     # A user with an email who was active on D1: every EMAIL parent reached them that day.
     body = transition(
@@ -430,7 +434,7 @@ def test_api_triggered_campaigns_have_no_stats_and_are_not_searchable(emulator, 
         event("user-1", action("Login", current_time=f"{D1}T10:00:00Z")),
     )
     assert data.post(f"/v1/transition/{WORKSPACE}", json=body).status_code == 200
-    spring = by_name(emulator)["Spring Collection Launch"]["campaign_id"]
+    spring = by_name(moengage_emulator)["Spring Collection Launch"]["campaign_id"]
     listed = stats(campaigns, None, start=D1, end=D1, limit=10)
     assert listed["total_campaigns"] > 0
     every_page = [
@@ -445,4 +449,4 @@ def test_api_triggered_campaigns_have_no_stats_and_are_not_searchable(emulator, 
     found = search(campaigns, campaign_fields={"name": "Password Reset"}).json()
     assert found == []
     listing = data.get("/_emulator/campaigns", params={"include_api_triggered": "true"}).json()
-    assert api_triggered in listing and len(listing) == len(by_name(emulator)) + 1
+    assert api_triggered in listing and len(listing) == len(by_name(moengage_emulator)) + 1

@@ -10,12 +10,12 @@ import pytest
 
 from moengage_pipelines.emulator import CatalogStore, Emulator, EmulatorSettings, RateLimit
 from moengage_pipelines.emulator.catalog_rules import convert
+from moengage_pipelines.emulator.clock import FakeClock
 from tests.emulator.conftest import (
     BASE_URL,
     CAMPAIGN_KEY,
     DATA_KEY,
     WORKSPACE,
-    FakeClock,
     campaign_client,
 )
 
@@ -67,30 +67,30 @@ def error_code(response: httpx.Response) -> str:
 # -- create --------------------------------------------------------------------------------------
 
 
-def test_create_answers_201_with_a_24_hex_id_visible_in_inspection(emulator, campaigns):
+def test_create_answers_201_with_a_24_hex_id_visible_in_inspection(moengage_emulator, campaigns):
     answer = create(campaigns, "summer")
     assert answer.status_code == 201
     catalog_id = answer.json()["catalog_id"]
     assert re.fullmatch(r"[0-9a-f]{24}", catalog_id)
-    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as plain:
+    with httpx.Client(transport=moengage_emulator.transport(), base_url=BASE_URL) as plain:
         listed = plain.get("/_emulator/catalogs").json()
     assert [(c["catalog_id"], c["name"], c["items"]) for c in listed] == [(catalog_id, "summer", 0)]
     assert [a["name"] for a in listed[0]["attributes"]] == ["id", "title", "link", "image_link"]
 
 
-def test_the_inspector_lists_catalogs_like_the_http_view(emulator, campaigns, catalog_id):
+def test_the_inspector_lists_catalogs_like_the_http_view(moengage_emulator, campaigns, catalog_id):
     added = campaigns.post(
         f"/v1/catalog/{catalog_id}/items", json={"items": [item("a"), item("b")]}
     )
     assert added.status_code == 200
-    listed = emulator.inspect.catalogs()
+    listed = moengage_emulator.inspect.catalogs()
     assert [(c["catalog_id"], c["name"], c["price_currency"], c["items"]) for c in listed] == [
         (catalog_id, "shop", "USD", 2)
     ]
     assert {"name": "price", "type": "double"} in listed[0]["attributes"]
-    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as plain:
+    with httpx.Client(transport=moengage_emulator.transport(), base_url=BASE_URL) as plain:
         assert plain.get("/_emulator/catalogs").json() == listed
-    assert emulator.inspect.catalogs("ANOTHER_WORKSPACE") == []
+    assert moengage_emulator.inspect.catalogs("ANOTHER_WORKSPACE") == []
 
 
 @pytest.mark.parametrize(
@@ -145,13 +145,13 @@ def test_fifty_attributes_fit_and_fifty_one_do_not(campaigns):
     assert error_code(answer) == "attribute-limit-exceeded"
 
 
-def test_thirty_five_catalogs_per_workspace(emulator, campaigns):
+def test_thirty_five_catalogs_per_workspace(moengage_emulator, campaigns):
     for number in range(35):
         assert create(campaigns, f"catalog-{number}").status_code == 201
     answer = create(campaigns, "one-too-many")
     assert answer.status_code == 400
     assert error_code(answer) == "catalog-limit-exceeded"
-    assert len(CatalogStore(emulator.store).catalogs(WORKSPACE)) == 35
+    assert len(CatalogStore(moengage_emulator.store).catalogs(WORKSPACE)) == 35
 
 
 def test_a_duplicate_name_is_409(campaigns):
@@ -187,7 +187,9 @@ def test_add_attributes_is_202_and_lists_existing_ones(campaigns, catalog_id):
     )
 
 
-def test_add_attributes_past_fifty_is_413_and_adds_nothing(emulator, campaigns, catalog_id):
+def test_add_attributes_past_fifty_is_413_and_adds_nothing(
+    moengage_emulator, campaigns, catalog_id
+):
     # The fixture catalog has 9 attributes; 42 more make 51.
     more = [{"name": f"x{i}", "type": "string"} for i in range(42)]
     answer = campaigns.patch(f"/v1/catalog/{catalog_id}/attributes", json={"attributes": more})
@@ -196,7 +198,7 @@ def test_add_attributes_past_fifty_is_413_and_adds_nothing(emulator, campaigns, 
         "error-code": "too-many-attributes",
         "message": "Maximum allowed attributes is 50",
     }
-    assert len(CatalogStore(emulator.store).get(WORKSPACE, catalog_id).attributes) == 9
+    assert len(CatalogStore(moengage_emulator.store).get(WORKSPACE, catalog_id).attributes) == 9
     fits = campaigns.patch(f"/v1/catalog/{catalog_id}/attributes", json={"attributes": more[:41]})
     assert fits.status_code == 202
 
@@ -246,7 +248,7 @@ def test_added_items_are_searchable_at_once(campaigns, catalog_id):
     assert re.fullmatch(r"[0-9a-f]{24}", shown["feed_id"])
 
 
-def test_add_items_reports_each_invalid_item_by_error_id(emulator, campaigns, catalog_id):
+def test_add_items_reports_each_invalid_item_by_error_id(moengage_emulator, campaigns, catalog_id):
     campaigns.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("old")]})
     answer = campaigns.post(
         f"/v1/catalog/{catalog_id}/items",
@@ -277,10 +279,10 @@ def test_add_items_reports_each_invalid_item_by_error_id(emulator, campaigns, ca
     assert ("invalid-datatype-attribute", ("bad-geo",)) in by_id
     undefined = by_id[("invalid-item-attribute", ("undefined",))]
     assert undefined["message"].endswith("Undefined attributes: shipping_price")
-    stored = CatalogStore(emulator.store).items(WORKSPACE, catalog_id)
+    stored = CatalogStore(moengage_emulator.store).items(WORKSPACE, catalog_id)
     assert set(stored) == {"old", "ok1", "ok2"}
     assert stored["ok2"].attributes["price"] == 4.5 and stored["ok2"].attributes["in_stock"] is True
-    reasons = [d["reason"] for d in emulator.inspect.dropped() if d["kind"] == "item"]
+    reasons = [d["reason"] for d in moengage_emulator.inspect.dropped() if d["kind"] == "item"]
     assert len(reasons) == 6 and reasons[0].startswith("duplicate-item-ids")
 
 
@@ -296,16 +298,16 @@ def test_add_items_takes_one_to_fifty(campaigns, catalog_id, count):
     }
 
 
-def test_fifty_items_fit(emulator, campaigns, catalog_id):
+def test_fifty_items_fit(moengage_emulator, campaigns, catalog_id):
     answer = campaigns.post(
         f"/v1/catalog/{catalog_id}/items", json={"items": [item(f"p{i}") for i in range(50)]}
     )
     assert answer.json()["message"]["valid"]["count"] == 50
-    assert CatalogStore(emulator.store).item_count(WORKSPACE, catalog_id) == 50
+    assert CatalogStore(moengage_emulator.store).item_count(WORKSPACE, catalog_id) == 50
 
 
 def test_update_items_counts_unknown_ids_and_undefined_attributes_as_invalid(
-    clock, campaigns, catalog_id
+    moengage_clock, campaigns, catalog_id
 ):
     campaigns.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("p1", price=1.0)]})
     answer = campaigns.patch(
@@ -349,9 +351,9 @@ def test_update_items_counts_unknown_ids_and_undefined_attributes_as_invalid(
     )
 
 
-def test_update_refreshes_last_updated(make_emulator):
+def test_update_refreshes_last_updated(moengage_emulator_factory):
     clock = FakeClock()
-    emulator = make_emulator(clock=clock)
+    emulator = moengage_emulator_factory(clock=clock)
     with campaign_client(emulator) as client:
         catalog_id = create(client).json()["catalog_id"]
         client.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("p1")]})
@@ -389,14 +391,16 @@ def test_search_omits_unknown_ids_and_keeps_request_order(campaigns, catalog_id)
     assert [i["product_id"] for i in answer.json()["items"]] == ["b", "a"]
 
 
-def test_bulk_delete_is_202_and_counts_missing_ids_as_invalid(emulator, campaigns, catalog_id):
+def test_bulk_delete_is_202_and_counts_missing_ids_as_invalid(
+    moengage_emulator, campaigns, catalog_id
+):
     campaigns.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("a"), item("b")]})
     answer = campaigns.post(
         f"/v1/catalog/{catalog_id}/items/bulk-delete", json={"items": ["a", "ghost", "a"]}
     )
     assert answer.status_code == 202
     assert answer.json() == {"message": {"valid": {"count": 1}, "invalid": {"count": 2}}}
-    assert set(CatalogStore(emulator.store).items(WORKSPACE, catalog_id)) == {"b"}
+    assert set(CatalogStore(moengage_emulator.store).items(WORKSPACE, catalog_id)) == {"b"}
     too_many = campaigns.post(
         f"/v1/catalog/{catalog_id}/items/bulk-delete", json={"items": ["x"] * 51}
     )
@@ -422,10 +426,10 @@ def test_unknown_catalog_is_404_catalog_not_found(campaigns, method, suffix, doc
     }
 
 
-def test_catalogs_belong_to_their_workspace(make_emulator):
+def test_catalogs_belong_to_their_workspace(moengage_emulator_factory):
     from moengage_pipelines.emulator import WorkspaceKeys
 
-    emulator = make_emulator(extra_workspaces={"OTHER": WorkspaceKeys("d2", "c2")})
+    emulator = moengage_emulator_factory(extra_workspaces={"OTHER": WorkspaceKeys("d2", "c2")})
     with campaign_client(emulator) as mine:
         catalog_id = create(mine).json()["catalog_id"]
     with httpx.Client(
@@ -442,9 +446,11 @@ def test_catalogs_belong_to_their_workspace(make_emulator):
 # -- request-level rules -------------------------------------------------------------------------
 
 
-def test_auth_errors_use_the_catalog_envelope(emulator):
+def test_auth_errors_use_the_catalog_envelope(moengage_emulator):
     def post(**kw) -> httpx.Response:
-        with httpx.Client(transport=emulator.transport(), base_url=BASE_URL, **kw) as client:
+        with httpx.Client(
+            transport=moengage_emulator.transport(), base_url=BASE_URL, **kw
+        ) as client:
             return client.post("/v1/catalog", json={"name": "x"})
 
     missing = post()
@@ -453,7 +459,7 @@ def test_auth_errors_use_the_catalog_envelope(emulator):
     assert no_appkey.status_code == 401 and error_code(no_appkey) == "request-unauthenticated"
     data_key = post(auth=(WORKSPACE, DATA_KEY), headers={"MOE-APPKEY": WORKSPACE})
     assert data_key.status_code == 403 and error_code(data_key) == "request-denied"
-    assert CatalogStore(emulator.store).catalogs(WORKSPACE) == []
+    assert CatalogStore(moengage_emulator.store).catalogs(WORKSPACE) == []
 
 
 def test_content_type_and_json_errors(campaigns):
@@ -475,7 +481,7 @@ def _large_items_body(catalog_id: str) -> bytes:
     return body
 
 
-def test_five_megabytes_with_content_length_is_413(emulator, campaigns, catalog_id):
+def test_five_megabytes_with_content_length_is_413(moengage_emulator, campaigns, catalog_id):
     body = _large_items_body(catalog_id)
     answer = campaigns.post(
         f"/v1/catalog/{catalog_id}/items",
@@ -484,10 +490,12 @@ def test_five_megabytes_with_content_length_is_413(emulator, campaigns, catalog_
     )
     assert answer.status_code == 413
     assert error_code(answer) == "payload-size-exceeded"
-    assert CatalogStore(emulator.store).item_count(WORKSPACE, catalog_id) == 0
+    assert CatalogStore(moengage_emulator.store).item_count(WORKSPACE, catalog_id) == 0
 
 
-def test_five_megabytes_without_content_length_is_accepted(emulator, campaigns, catalog_id):
+def test_five_megabytes_without_content_length_is_accepted(
+    moengage_emulator, campaigns, catalog_id
+):
     body = _large_items_body(catalog_id)
 
     def chunks():
@@ -503,11 +511,13 @@ def test_five_megabytes_without_content_length_is_accepted(emulator, campaigns, 
     assert "content-length" not in request.headers
     answer = campaigns.send(request)
     assert answer.status_code == 200
-    assert CatalogStore(emulator.store).item_count(WORKSPACE, catalog_id) == 50
+    assert CatalogStore(moengage_emulator.store).item_count(WORKSPACE, catalog_id) == 50
 
 
-def test_rate_limit_is_one_pool_for_all_six_endpoints(make_emulator):
-    emulator = make_emulator(rate_limits={"catalog": (RateLimit(4, 60), RateLimit(1000, 3600))})
+def test_rate_limit_is_one_pool_for_all_six_endpoints(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(
+        rate_limits={"catalog": (RateLimit(4, 60), RateLimit(1000, 3600))}
+    )
     with campaign_client(emulator) as client:
         catalog_id = create(client).json()["catalog_id"]
         client.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("p")]})
@@ -525,9 +535,9 @@ def test_rate_limit_is_one_pool_for_all_six_endpoints(make_emulator):
     assert "color" not in CatalogStore(emulator.store).get(WORKSPACE, catalog_id).attributes
 
 
-def test_default_limits_are_100_a_minute_and_1000_an_hour(make_emulator):
+def test_default_limits_are_100_a_minute_and_1000_an_hour(moengage_emulator_factory):
     clock = FakeClock(start=3600 * 472_223)  # the start of an hour (and of a minute)
-    emulator = make_emulator(clock=clock)
+    emulator = moengage_emulator_factory(clock=clock)
     statuses: list[int] = []
     with campaign_client(emulator) as client:
         for _minute in range(11):
@@ -545,9 +555,11 @@ def test_default_limits_are_100_a_minute_and_1000_an_hour(make_emulator):
 # -- inspection and persistence ------------------------------------------------------------------
 
 
-def test_inspection_routes_show_items_and_reset_clears_catalogs(emulator, campaigns, catalog_id):
+def test_inspection_routes_show_items_and_reset_clears_catalogs(
+    moengage_emulator, campaigns, catalog_id
+):
     campaigns.post(f"/v1/catalog/{catalog_id}/items", json={"items": [item("a", price=2)]})
-    with httpx.Client(transport=emulator.transport(), base_url=BASE_URL) as plain:
+    with httpx.Client(transport=moengage_emulator.transport(), base_url=BASE_URL) as plain:
         detail = plain.get(f"/_emulator/catalogs/{catalog_id}").json()
         raw = plain.get(f"/_emulator/catalogs/{catalog_id}/items").json()
         assert plain.get(f"/_emulator/catalogs/{'f' * 24}").status_code == 404
@@ -602,10 +614,10 @@ def test_value_conversion_rules(value, kind, expected):
     assert converted == expected
 
 
-def test_concurrent_writers_cannot_both_win(emulator):
+def test_concurrent_writers_cannot_both_win(moengage_emulator):
     from concurrent.futures import ThreadPoolExecutor
 
-    with campaign_client(emulator) as client:
+    with campaign_client(moengage_emulator) as client:
         catalog_id = create(client).json()["catalog_id"]
         items = [item(f"p{i}") for i in range(10)]
 
@@ -621,6 +633,6 @@ def test_concurrent_writers_cannot_both_win(emulator):
             statuses = list(pool.map(new_catalog, range(40)))
     assert sum(valid) == 10  # each item added exactly once
     assert statuses.count(201) == 20 and statuses.count(409) == 20
-    with campaign_client(emulator) as client:
+    with campaign_client(moengage_emulator) as client:
         more = [create(client, f"extra-{n}").status_code for n in range(16)]
     assert more.count(201) == 14 and more.count(400) == 2  # 1 + 20 + 14 = 35

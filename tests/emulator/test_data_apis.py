@@ -24,19 +24,19 @@ def seed_users(data, *ids: str, **attributes) -> None:
     )
 
 
-def test_track_user(emulator, data):
+def test_track_user(moengage_emulator, data):
     response = data.post(
         f"/v1/customer/{WORKSPACE}", json=customer("user-1", name="Ada", points=20)
     )
     assert response.status_code == 200
     assert response.json()["status"] == "success"
-    assert emulator.inspect.users() == {"user-1": {"name": "Ada", "points": 20}}
+    assert moengage_emulator.inspect.users() == {"user-1": {"name": "Ada", "points": 20}}
 
 
-def test_track_user_top_level_platforms(emulator, data):
+def test_track_user_top_level_platforms(moengage_emulator, data):
     body = {**customer("user-1"), "platforms": [{"platform": "web", "active": "false"}]}
     data.post(f"/v1/customer/{WORKSPACE}", json=body)
-    assert emulator.inspect.user("user-1")["platforms"] == {"web": "false"}
+    assert moengage_emulator.inspect.user("user-1")["platforms"] == {"web": "false"}
 
 
 @pytest.mark.parametrize(
@@ -53,13 +53,13 @@ def test_track_user_400s(data, body, message):
     assert response.json()["error"]["attribute"] == "customer_id"
 
 
-def test_track_user_case_wrong_type_is_dropped(emulator, data):
+def test_track_user_case_wrong_type_is_dropped(moengage_emulator, data):
     response = data.post(
         f"/v1/customer/{WORKSPACE}", json={"type": "Customer", "customer_id": "user-1"}
     )
     assert response.status_code == 200
-    assert emulator.inspect.users() == {}
-    assert emulator.inspect.dropped()[0]["reason"] == "element type is case-sensitive"
+    assert moengage_emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.dropped()[0]["reason"] == "element type is case-sensitive"
 
 
 def test_track_user_128kb_limit(data):
@@ -71,7 +71,7 @@ def test_track_user_128kb_limit(data):
     assert response.json()["error"]["message"] == "Payload size exceeds 128 KB"
 
 
-def test_track_event(emulator, data):
+def test_track_event(moengage_emulator, data):
     body = event(
         "user-1",
         action("Added to Cart", platform="iOS", attributes={"price": 3999}),
@@ -79,7 +79,7 @@ def test_track_event(emulator, data):
         device_id="dev-1",
     )
     assert data.post(f"/v1/event/{WORKSPACE}", json=body).status_code == 200
-    events = emulator.inspect.events()
+    events = moengage_emulator.inspect.events()
     assert [(e["action"], e["device_id"], e["endpoint"]) for e in events] == [
         ("Added to Cart", "dev-1", "event"),
         ("Purchase", "dev-1", "event"),
@@ -123,7 +123,7 @@ def test_track_event_non_string_action_is_malformed(data):
     assert response.json()["error"]["type"] == "Malformed JSON"
 
 
-def test_track_device(emulator, data):
+def test_track_device(moengage_emulator, data):
     seed_users(data, "user-1")
     body = {
         "type": "device",
@@ -132,12 +132,12 @@ def test_track_device(emulator, data):
         "attributes": {"platform": "android", "push_id": "p", "model": "X", "custom": 1},
     }
     assert data.post(f"/v1/device/{WORKSPACE}", json=body).status_code == 200
-    assert emulator.inspect.devices()["d1"]["attributes"] == {
+    assert moengage_emulator.inspect.devices()["d1"]["attributes"] == {
         "platform": "android",
         "push_id": "p",
         "model": "X",
     }
-    assert emulator.inspect.user("user-1")["devices"] == {
+    assert moengage_emulator.inspect.user("user-1")["devices"] == {
         "d1": {"platform": "android", "push_id": "p", "model": "X"}
     }
 
@@ -179,9 +179,9 @@ def test_track_device_400s(data, attributes, attribute, message, type_):
 # -- Get User -----------------------------------------------------------------------------------
 
 
-def test_export_users(emulator, data):
+def test_export_users(moengage_emulator, data):
     seed_users(data, "user-1", name="Ada", last_name="L", extra=1)
-    moengage_id = emulator.inspect.user("user-1")["moengage_id"]
+    moengage_id = moengage_emulator.inspect.user("user-1")["moengage_id"]
     body = {
         "data": {
             "identifiers": [
@@ -204,7 +204,7 @@ def test_export_users(emulator, data):
     ]
 
 
-def test_export_accepts_root_identifiers_and_all_fields(emulator, data):
+def test_export_accepts_root_identifiers_and_all_fields(moengage_emulator, data):
     seed_users(data, "user-1", name="Ada", extra=1)
     body = {"identifiers": [{"identifier_type": "customer_id", "identifier": "user-1"}]}
     response = data.post("/v1/customers/export", params=Q, json=body)
@@ -250,9 +250,9 @@ def test_export_400s(data, body, attribute, type_, message):
 # -- Delete User ----------------------------------------------------------------------------------
 
 
-def test_delete_user(emulator, data):
+def test_delete_user(moengage_emulator, data):
     seed_users(data, "user-1", "user-2")
-    old_id = emulator.inspect.user("user-1")["moengage_id"]
+    old_id = moengage_emulator.inspect.user("user-1")["moengage_id"]
     response = data.post(
         "/v1/customer/delete",
         params=Q,
@@ -262,16 +262,18 @@ def test_delete_user(emulator, data):
     assert (
         response.json()["message"] == "Your request has been accepted and will be processed soon."
     )
-    assert set(emulator.inspect.users()) == {"user-2"}
-    assert emulator.inspect.deletions() == [{"customer_id": "user-1", "moengage_id": old_id}]
+    assert set(moengage_emulator.inspect.users()) == {"user-2"}
+    assert moengage_emulator.inspect.deletions() == [
+        {"customer_id": "user-1", "moengage_id": old_id}
+    ]
     # A later create makes a new user with a new MoEngage id.
     seed_users(data, "user-1")
-    assert emulator.inspect.user("user-1")["moengage_id"] != old_id
+    assert moengage_emulator.inspect.user("user-1")["moengage_id"] != old_id
 
 
-def test_delete_by_moengage_id_and_not_found(emulator, data):
+def test_delete_by_moengage_id_and_not_found(moengage_emulator, data):
     seed_users(data, "user-1")
-    moengage_id = emulator.inspect.user("user-1")["moengage_id"]
+    moengage_id = moengage_emulator.inspect.user("user-1")["moengage_id"]
     ok = data.post(
         "/v1/customer/delete", params=Q, json={"identity_type": "id", "identity_value": moengage_id}
     )
@@ -289,7 +291,7 @@ def test_delete_by_moengage_id_and_not_found(emulator, data):
 # -- Merge Users ----------------------------------------------------------------------
 
 
-def test_merge_users_skips_failing_pairs(emulator, data):
+def test_merge_users_skips_failing_pairs(moengage_emulator, data):
     seed_users(data, "old-1", "new-1", "new-2")
     data.post(f"/v1/customer/{WORKSPACE}", json=customer("old-1", only_old="x", shared="old"))
     data.post(f"/v1/customer/{WORKSPACE}", json=customer("new-1", shared="new"))
@@ -303,14 +305,16 @@ def test_merge_users_skips_failing_pairs(emulator, data):
     response = data.post("/v1/customer/merge", params=Q, json=body)
     assert response.status_code == 200
     assert response.json() == {"status": "success", "operation": "created"}
-    users = emulator.inspect.users()
+    users = moengage_emulator.inspect.users()
     assert "old-1" not in users
     assert users["new-1"] == {"only_old": "x", "shared": "new"}
-    assert [e["customer_id"] for e in emulator.inspect.events() if e["action"] == "Opened"] == [
-        "new-1"
+    assert [
+        e["customer_id"] for e in moengage_emulator.inspect.events() if e["action"] == "Opened"
+    ] == ["new-1"]
+    assert moengage_emulator.inspect.merges() == [
+        {"merged_user": "old-1", "retained_user": "new-1"}
     ]
-    assert emulator.inspect.merges() == [{"merged_user": "old-1", "retained_user": "new-1"}]
-    (skipped,) = emulator.inspect.dropped()
+    (skipped,) = moengage_emulator.inspect.dropped()
     assert (skipped["kind"], skipped["reason"], skipped["index"]) == (
         "pair",
         "merged_user does not exist",
@@ -331,7 +335,7 @@ def test_merge_400s(data):
     assert error["attribute"] == "merged_user"
 
 
-def test_real_world_track_requests_are_accepted(emulator, data):
+def test_real_world_track_requests_are_accepted(moengage_emulator, data):
     entries = [e for e in json.loads(EXAMPLES.read_text()) if "/v1/transition/" not in e["path"]]
     # Users first, so devices and merges find them.
     entries.sort(
@@ -344,10 +348,10 @@ def test_real_world_track_requests_are_accepted(emulator, data):
         path = entry["path"].replace("WORKSPACE_ID", WORKSPACE)
         response = data.post(path, json=entry["body"], headers={"MOE-APPKEY": WORKSPACE})
         assert response.status_code == 200, (entry["case"], response.text)
-    assert emulator.inspect.summary()["devices"] == 1
+    assert moengage_emulator.inspect.summary()["devices"] == 1
 
 
-def test_identity_resolution_accepts_identifiers_instead_of_customer_id(make_emulator):
+def test_identity_resolution_accepts_identifiers_instead_of_customer_id(moengage_emulator_factory):
     from tests.emulator.conftest import data_client
 
     body = transition(
@@ -358,10 +362,10 @@ def test_identity_resolution_accepts_identifiers_instead_of_customer_id(make_emu
             "actions": [action("AddToCart")],
         },
     )
-    plain = make_emulator()
+    plain = moengage_emulator_factory()
     with data_client(plain) as client:
         assert client.post(f"/v1/transition/{WORKSPACE}", json=body).status_code == 400
-    resolving = make_emulator(identity_resolution=True)
+    resolving = moengage_emulator_factory(identity_resolution=True)
     with data_client(resolving) as client:
         assert client.post(f"/v1/transition/{WORKSPACE}", json=body).status_code == 200
     assert resolving.inspect.users() == {

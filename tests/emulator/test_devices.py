@@ -29,19 +29,19 @@ def post(data, *elements: dict) -> httpx.Response:
     return response
 
 
-def test_the_1001st_device_blocks_the_user(emulator, data):
+def test_the_1001st_device_blocks_the_user(moengage_emulator, data):
     post(data, customer("heavy", name="H"), customer("light"))
     for start in (0, 500):
         post(data, *(device("heavy", f"d{i}") for i in range(start, start + 500)))
-    assert len(emulator.inspect.user("heavy")["devices"]) == 1_000
+    assert len(moengage_emulator.inspect.user("heavy")["devices"]) == 1_000
     # Updating one of the 1,000 (same device_id) is no new device.
     post(data, device("heavy", "d0", model="Pixel"))
-    assert emulator.inspect.user("heavy")["blocked"] is False
+    assert moengage_emulator.inspect.user("heavy")["blocked"] is False
     post(data, device("heavy", "d1000"), device("heavy", "d1001"))
-    assert emulator.inspect.user("heavy")["blocked"] is True
-    assert emulator.inspect.blocked_users() == ["heavy"]
-    assert "d1000" not in emulator.inspect.devices()
-    assert len(emulator.inspect.user("heavy")["devices"]) == 1_000
+    assert moengage_emulator.inspect.user("heavy")["blocked"] is True
+    assert moengage_emulator.inspect.blocked_users() == ["heavy"]
+    assert "d1000" not in moengage_emulator.inspect.devices()
+    assert len(moengage_emulator.inspect.user("heavy")["devices"]) == 1_000
     # From now on everything for the blocked user is dropped; other users are not affected.
     post(
         data,
@@ -51,17 +51,17 @@ def test_the_1001st_device_blocks_the_user(emulator, data):
         customer("light", name="L"),
         event("light", action("Opened")),
     )
-    assert emulator.inspect.users()["heavy"] == {"name": "H"}
-    assert emulator.inspect.devices()["d0"]["attributes"]["model"] == "Pixel"
-    assert [e["customer_id"] for e in emulator.inspect.events()] == ["light"]
-    assert [(d["reason"], d["element"]) for d in emulator.inspect.dropped()] == [
+    assert moengage_emulator.inspect.users()["heavy"] == {"name": "H"}
+    assert moengage_emulator.inspect.devices()["d0"]["attributes"]["model"] == "Pixel"
+    assert [e["customer_id"] for e in moengage_emulator.inspect.events()] == ["light"]
+    assert [(d["reason"], d["element"]) for d in moengage_emulator.inspect.dropped()] == [
         (LIMIT, {"customer_id": "heavy", "device_id": "d1000"}),
         (BLOCKED, {"type": "device", "customer_id": "heavy", "device_id": "d1001"}),
         (BLOCKED, {"type": "customer", "customer_id": "heavy"}),
         (BLOCKED, {"type": "event", "customer_id": "heavy", "action": "Opened"}),
         (BLOCKED, {"type": "device", "customer_id": "heavy", "device_id": "d0"}),
     ]
-    with httpx.Client(transport=emulator.transport(), base_url="http://emulator") as plain:
+    with httpx.Client(transport=moengage_emulator.transport(), base_url="http://emulator") as plain:
         assert plain.get("/_emulator/blocked-users").json() == ["heavy"]
     # Deleting the user lifts the block: the id can be created again.
     deleted = data.post(
@@ -71,8 +71,8 @@ def test_the_1001st_device_blocks_the_user(emulator, data):
     )
     assert deleted.status_code == 200
     post(data, customer("heavy", name="again"), device("heavy", "fresh"))
-    assert emulator.inspect.user("heavy")["blocked"] is False
-    assert list(emulator.inspect.user("heavy")["devices"]) == ["fresh"]
+    assert moengage_emulator.inspect.user("heavy")["blocked"] is False
+    assert list(moengage_emulator.inspect.user("heavy")["devices"]) == ["fresh"]
 
 
 def test_a_blocked_user_is_kept_blocked_by_a_file_database(tmp_path):
@@ -89,27 +89,29 @@ def test_a_blocked_user_is_kept_blocked_by_a_file_database(tmp_path):
 
 
 @pytest.mark.parametrize("identifier", ["push_id", "moe_gaid", "idfv"])
-def test_a_reused_identifier_replaces_the_old_device(emulator, data, identifier):
+def test_a_reused_identifier_replaces_the_old_device(moengage_emulator, data, identifier):
     post(data, customer("user-1"), customer("user-2"))
     post(data, device("user-1", "old", **{identifier: "shared-value"}), device("user-1", "other"))
     post(data, device("user-2", "new", **{identifier: "shared-value"}))
-    devices = emulator.inspect.devices()
+    devices = moengage_emulator.inspect.devices()
     assert set(devices) == {"other", "new"}
     assert devices["new"]["customer_id"] == "user-2"
-    assert list(emulator.inspect.user("user-1")["devices"]) == ["other"]
+    assert list(moengage_emulator.inspect.user("user-1")["devices"]) == ["other"]
     # Sending the same device again (same device_id) replaces nothing.
     post(data, device("user-2", "new", **{identifier: "shared-value"}, model="X"))
-    assert set(emulator.inspect.devices()) == {"other", "new"}
-    assert emulator.inspect.dropped() == []
+    assert set(moengage_emulator.inspect.devices()) == {"other", "new"}
+    assert moengage_emulator.inspect.dropped() == []
 
 
-def test_replacing_a_device_of_the_same_user_does_not_count_against_the_limit(emulator, data):
+def test_replacing_a_device_of_the_same_user_does_not_count_against_the_limit(
+    moengage_emulator, data
+):
     post(data, customer("user-1"))
     for start in (0, 500):
         post(data, *(device("user-1", f"d{i}") for i in range(start, start + 500)))
     # A new device_id with d0's push token replaces d0: still 1,000 devices, no block.
     post(data, device("user-1", "d0-reinstalled", push_id="push-d0"))
-    user = emulator.inspect.user("user-1")
+    user = moengage_emulator.inspect.user("user-1")
     assert (len(user["devices"]), user["blocked"]) == (1_000, False)
     assert "d0" not in user["devices"] and "d0-reinstalled" in user["devices"]
 

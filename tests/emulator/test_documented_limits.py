@@ -79,10 +79,10 @@ def test_default_limits_are_the_documented_values():
 
 
 @pytest.fixture
-def scaled(make_emulator, clock):
+def scaled(moengage_emulator_factory, moengage_clock):
     """An emulator with default limits, windows 60 times shorter, at the start of a window."""
-    clock.now = math.floor(clock.now / 60) * 60
-    return make_emulator(clock=clock, time_scale=60)
+    moengage_clock.now = math.floor(moengage_clock.now / 60) * 60
+    return moengage_emulator_factory(clock=moengage_clock, time_scale=60)
 
 
 # (pool, path, query, body of a given weight): events by action, Get User by user, merge by pair.
@@ -106,7 +106,9 @@ WEIGHTED = [
         ),
     ],
 )
-def test_per_request_limits_at_their_documented_value(scaled, clock, pool, path, query, body):
+def test_per_request_limits_at_their_documented_value(
+    scaled, moengage_clock, pool, path, query, body
+):
     ((limit, _),) = DOCUMENTED[pool]
     with data_client(scaled) as client:
         client.post(f"/v1/transition/{WORKSPACE}", json=transition(customer("user-1")))
@@ -118,14 +120,16 @@ def test_per_request_limits_at_their_documented_value(scaled, clock, pool, path,
             "0",
         )
         assert client.post(path, params=query, json=body).status_code == 429
-        clock.advance(1.0)  # one scaled minute: the window refills
+        moengage_clock.advance(1.0)  # one scaled minute: the window refills
         assert client.post(path, params=query, json=body).status_code != 429
     usage = scaled.inspect.rate_usage()[f"{WORKSPACE}/{pool}/60s"]
     assert (usage["limit"], usage["max_admitted"], usage["refused_requests"]) == (limit, limit, 1)
 
 
 @pytest.mark.parametrize(("pool", "path", "query", "weighted"), WEIGHTED)
-def test_weighted_limits_spend_one_unit_per_element(scaled, clock, pool, path, query, weighted):
+def test_weighted_limits_spend_one_unit_per_element(
+    scaled, moengage_clock, pool, path, query, weighted
+):
     ((limit, _),) = DOCUMENTED[pool]
     with data_client(scaled) as client:
         assert scaled.limiter.acquire(WORKSPACE, pool, limit - 3).allowed
@@ -136,14 +140,14 @@ def test_weighted_limits_spend_one_unit_per_element(scaled, clock, pool, path, q
         assert fits.status_code == 200, fits.text
         assert fits.headers["x-ratelimit-remaining"] == "0"
         assert client.post(path, params=query, json=weighted(1)).status_code == 429
-        clock.advance(1.0)
+        moengage_clock.advance(1.0)
         assert client.post(path, params=query, json=weighted(3)).status_code == 200
     usage = scaled.inspect.rate_usage()[f"{WORKSPACE}/{pool}/60s"]
     assert usage["max_admitted"] == limit
     assert usage["per_window"][min(usage["per_window"])]["requested"] == limit + 4 + 1
 
 
-def test_bulk_import_has_60k_users_and_60k_events_a_minute(scaled, clock):
+def test_bulk_import_has_60k_users_and_60k_events_a_minute(scaled, moengage_clock):
     bulk = f"/v1/transition/{WORKSPACE}"
     with data_client(scaled) as client:
         assert scaled.limiter.acquire(WORKSPACE, "transition_users", 60_000 - 2).allowed
@@ -158,21 +162,23 @@ def test_bulk_import_has_60k_users_and_60k_events_a_minute(scaled, clock):
         assert client.post(bulk, json=full).status_code == 200
         assert client.post(bulk, json=transition(customer("user-3"))).status_code == 429
         assert client.post(bulk, json=transition(event("user-1", action("d")))).status_code == 429
-        clock.advance(1.0)
+        moengage_clock.advance(1.0)
         assert client.post(bulk, json=transition(customer("user-3"))).status_code == 200
     usage = scaled.inspect.rate_usage()
     assert usage[f"{WORKSPACE}/transition_users/60s"]["max_admitted"] == 60_000
     assert usage[f"{WORKSPACE}/transition_events/60s"]["max_admitted"] == 60_000
 
 
-def test_campaigns_hour_window_of_6000(make_emulator, clock):
+def test_campaigns_hour_window_of_6000(moengage_emulator_factory, moengage_clock):
     # With the documented 10/s and 100/min the hour can never hold more than 6,000, so the
     # hour window binds only once the shorter windows are lifted; it keeps its default.
     hour = DEFAULT_RATE_LIMITS["campaigns"][2]
     assert (hour.limit, hour.period) == (6_000, 3600)
-    clock.now = math.floor(clock.now / 3600) * 3600
-    emulator = make_emulator(
-        clock=clock, time_scale=60, rate_limits={"campaigns": (RateLimit(100_000, 60), hour)}
+    moengage_clock.now = math.floor(moengage_clock.now / 3600) * 3600
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock,
+        time_scale=60,
+        rate_limits={"campaigns": (RateLimit(100_000, 60), hour)},
     )
     body = {"request_id": "r", "limit": 1, "page": 1}
     with campaign_client(emulator) as client:
@@ -183,11 +189,11 @@ def test_campaigns_hour_window_of_6000(make_emulator, clock):
             "6000",
             "0",
         )
-        clock.advance(30)  # half a scaled hour later: still the same hour window
+        moengage_clock.advance(30)  # half a scaled hour later: still the same hour window
         refused = client.post(SEARCH, json=body)
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "429 conflict"
-        clock.advance(30)  # the next scaled hour
+        moengage_clock.advance(30)  # the next scaled hour
         assert client.post(SEARCH, json=body).status_code == 200
 
 
@@ -201,8 +207,10 @@ def test_campaigns_hour_window_of_6000(make_emulator, clock):
         ("customer_merge", "/v1/customer/merge", pairs(1)),
     ],
 )
-def test_get_user_and_merge_429_bodies(make_emulator, clock, pool, path, body):
-    emulator = make_emulator(clock=clock, rate_limits={pool: (RateLimit(0, 60),)})
+def test_get_user_and_merge_429_bodies(moengage_emulator_factory, moengage_clock, pool, path, body):
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock, rate_limits={pool: (RateLimit(0, 60),)}
+    )
     with data_client(emulator) as client:
         response = client.post(path, params=Q, json=body)
     assert response.status_code == 429
@@ -239,7 +247,7 @@ def padded(document: dict, size: int) -> bytes:
         ("/v1/customer/merge", Q, pairs(1), "The payload can not exceed 128KB"),
     ],
 )
-def test_128_kb_limit(emulator, data, path, query, document, message):
+def test_128_kb_limit(moengage_emulator, data, path, query, document, message):
     data.post(f"/v1/transition/{WORKSPACE}", json=transition(customer("user-1")))
     headers = {"Content-Type": "application/json"}
     at_limit = data.post(path, params=query, content=padded(document, 131_072), headers=headers)
@@ -253,7 +261,7 @@ def test_128_kb_limit(emulator, data, path, query, document, message):
 # -- optional inputs --------------------------------------------------------------------------
 
 
-def test_x_forwarded_for_and_project_code_are_accepted(emulator, data):
+def test_x_forwarded_for_and_project_code_are_accepted(moengage_emulator, data):
     forwarded = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
     project = {"project_code": "PRJ-1"}
     assert (
@@ -274,6 +282,6 @@ def test_x_forwarded_for_and_project_code_are_accepted(emulator, data):
         response = data.post(path, params=query, json=body, headers=forwarded)
         assert response.status_code == 200, response.text
     # Neither changes where the data goes.
-    assert emulator.inspect.users() == {"user-1": {"name": "Ada"}, "user-2": {}}
-    assert [e["action"] for e in emulator.inspect.events()] == ["Opened"]
-    assert list(emulator.inspect.devices()) == ["d1"]
+    assert moengage_emulator.inspect.users() == {"user-1": {"name": "Ada"}, "user-2": {}}
+    assert [e["action"] for e in moengage_emulator.inspect.events()] == ["Opened"]
+    assert list(moengage_emulator.inspect.devices()) == ["d1"]

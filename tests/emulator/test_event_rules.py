@@ -17,7 +17,7 @@ def post(client, path: str, element: dict):
 
 
 @pytest.mark.parametrize("path", [TRACK_EVENT, BULK])
-def test_user_timezone_offset_outside_the_range_drops_the_action(emulator, data, path):
+def test_user_timezone_offset_outside_the_range_drops_the_action(moengage_emulator, data, path):
     offsets = {
         "max": 54_000,
         "min": -54_000,
@@ -32,8 +32,13 @@ def test_user_timezone_offset_outside_the_range_drops_the_action(emulator, data,
         "user-1", *(action(name, user_timezone_offset=value) for name, value in offsets.items())
     )
     post(data, path, element)
-    assert [e["action"] for e in emulator.inspect.events()] == ["max", "min", "ist", "as-text"]
-    dropped = emulator.inspect.dropped()
+    assert [e["action"] for e in moengage_emulator.inspect.events()] == [
+        "max",
+        "min",
+        "ist",
+        "as-text",
+    ]
+    dropped = moengage_emulator.inspect.dropped()
     assert [(d["kind"], d["element"]["action"]) for d in dropped] == [
         ("action", "too-east"),
         ("action", "too-west"),
@@ -44,7 +49,7 @@ def test_user_timezone_offset_outside_the_range_drops_the_action(emulator, data,
 
 
 @pytest.mark.parametrize("path", [TRACK_EVENT, BULK])
-def test_platform_tv_needs_a_moe_os_type_of_the_enum(emulator, data, path):
+def test_platform_tv_needs_a_moe_os_type_of_the_enum(moengage_emulator, data, path):
     element = event(
         "user-1",
         action("xbox", platform="TV", moe_os_type="Xbox"),
@@ -57,34 +62,34 @@ def test_platform_tv_needs_a_moe_os_type_of_the_enum(emulator, data, path):
         action("not-tv", platform="web", moe_os_type="Xbox"),
     )
     post(data, path, element)
-    assert [e["action"] for e in emulator.inspect.events()] == [
+    assert [e["action"] for e in moengage_emulator.inspect.events()] == [
         "xbox",
         "roku-lower-platform",
         "in-attributes",
         "not-tv",
     ]
-    dropped = emulator.inspect.dropped()
+    dropped = moengage_emulator.inspect.dropped()
     assert [d["element"]["action"] for d in dropped] == ["missing", "wrong-case", "unknown-os"]
     assert {d["reason"] for d in dropped} == {"platform TV without a valid moe_os_type"}
 
 
 @pytest.mark.parametrize("path", [TRACK_EVENT, BULK])
-def test_device_id_defaults_to_the_customer_id(emulator, data, path):
+def test_device_id_defaults_to_the_customer_id(moengage_emulator, data, path):
     post(data, path, event("user-1", action("no-device")))
     post(data, path, event("user-1", action("with-device"), device_id="dev-9"))
     post(data, path, event("user-1", action("empty-device"), device_id=""))
-    assert [(e["action"], e["device_id"]) for e in emulator.inspect.events()] == [
+    assert [(e["action"], e["device_id"]) for e in moengage_emulator.inspect.events()] == [
         ("no-device", "user-1"),
         ("with-device", "dev-9"),
         ("empty-device", "user-1"),
     ]
 
 
-def test_without_times_the_event_happens_when_received(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
+def test_without_times_the_event_happens_when_received(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
     with data_client(emulator) as client:
         post(client, TRACK_EVENT, event("user-1", action("untimed")))
-        clock.advance(90)
+        moengage_clock.advance(90)
         post(client, BULK, event("user-1", action("untimed-bulk")))
         post(client, BULK, event("user-1", action("user-time-only", user_time=1_699_990_000)))
     times = {e["action"]: (e["time"], e["received_at"]) for e in emulator.inspect.events()}

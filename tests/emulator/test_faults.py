@@ -17,21 +17,21 @@ def bulk(client, customer_id: str) -> httpx.Response:
     return client.post(BULK, json=transition(customer(customer_id)))
 
 
-def test_error_fault_answers_5xx_and_applies_nothing(emulator, data):
-    emulator.faults.set([FaultRule("transition", "error", status=503, count=1)])
+def test_error_fault_answers_5xx_and_applies_nothing(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("transition", "error", status=503, count=1)])
     failed = bulk(data, "user-1")
     assert failed.status_code == 503
     assert failed.json()["status"] == "fail"
     assert failed.headers["x-emulator-fault"] == "injected"
-    assert emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.users() == {}
     assert bulk(data, "user-1").status_code == 200
-    assert emulator.inspect.users() == {"user-1": {}}
-    counts = emulator.inspect.counters()["transition"]
+    assert moengage_emulator.inspect.users() == {"user-1": {}}
+    counts = moengage_emulator.inspect.counters()["transition"]
     assert (counts["5xx"], counts["2xx"]) == (1, 1)
 
 
-def test_error_fault_uses_the_endpoint_envelope(emulator, campaigns):
-    emulator.faults.set([FaultRule("campaigns_search", "error", status=500)])
+def test_error_fault_uses_the_endpoint_envelope(moengage_emulator, campaigns):
+    moengage_emulator.faults.set([FaultRule("campaigns_search", "error", status=500)])
     response = campaigns.post(
         "/core-services/v1/campaigns/search", json={"request_id": "r", "limit": 1, "page": 1}
     )
@@ -39,34 +39,34 @@ def test_error_fault_uses_the_endpoint_envelope(emulator, campaigns):
     assert response.json()["error"]["code"] == "500 Internal Server Error"
 
 
-def test_reset_applies_then_loses_the_answer(emulator, data):
-    emulator.faults.set([FaultRule("transition", "reset", count=1)])
+def test_reset_applies_then_loses_the_answer(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("transition", "reset", count=1)])
     with pytest.raises(httpx.ReadError):
         bulk(data, "user-1")
-    assert emulator.inspect.users() == {"user-1": {}}
+    assert moengage_emulator.inspect.users() == {"user-1": {}}
     assert bulk(data, "user-2").status_code == 200
-    counts = emulator.inspect.counters()["transition"]
+    counts = moengage_emulator.inspect.counters()["transition"]
     assert counts["reset"] == 1
     assert counts["requests"] == 2
 
 
-def test_reset_only_hits_successful_requests(emulator, data):
-    emulator.faults.set([FaultRule("transition", "reset", count=1)])
+def test_reset_only_hits_successful_requests(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("transition", "reset", count=1)])
     assert data.post(BULK, json=transition()).status_code == 400
     with pytest.raises(httpx.ReadError):
         bulk(data, "user-1")
 
 
-def test_timeout_applies_nothing(emulator, data):
-    emulator.faults.set([FaultRule("transition", "timeout", count=1)])
+def test_timeout_applies_nothing(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("transition", "timeout", count=1)])
     with pytest.raises(httpx.ReadTimeout):
         bulk(data, "user-1")
-    assert emulator.inspect.users() == {}
-    assert emulator.inspect.counters()["transition"]["timeout"] == 1
+    assert moengage_emulator.inspect.users() == {}
+    assert moengage_emulator.inspect.counters()["transition"]["timeout"] == 1
 
 
-def test_latency_is_added_to_the_answer(emulator):
-    emulator.faults.set(
+def test_latency_is_added_to_the_answer(moengage_emulator):
+    moengage_emulator.faults.set(
         [FaultRule("*", "latency", seconds=0.25), FaultRule("transition", "latency", seconds=0.5)]
     )
     request = Request.build(
@@ -79,26 +79,26 @@ def test_latency_is_added_to_the_answer(emulator):
         ],
         b'{"type":"transition","elements":[{"type":"customer","customer_id":"user-1"}]}',
     )
-    response = emulator.handle(request)
+    response = moengage_emulator.handle(request)
     assert response.status == 200
     assert response.delay == pytest.approx(0.75)
 
 
-def test_rate_limit_burst_spends_no_budget(emulator, data):
-    emulator.faults.set([FaultRule("transition", "rate_limit", after=1, count=1, burst=3)])
+def test_rate_limit_burst_spends_no_budget(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("transition", "rate_limit", after=1, count=1, burst=3)])
     statuses = [bulk(data, f"user-{i}").status_code for i in range(6)]
     assert statuses == [200, 429, 429, 429, 200, 200]
-    usage = emulator.inspect.rate_usage()[f"{WORKSPACE}/transition_users/60s"]
+    usage = moengage_emulator.inspect.rate_usage()[f"{WORKSPACE}/transition_users/60s"]
     assert usage["max_requested"] == 3  # only the three answered 200 spent budget
-    emulator.faults.set([FaultRule("transition", "rate_limit")])
+    moengage_emulator.faults.set([FaultRule("transition", "rate_limit")])
     refused = bulk(data, "user-x")
     assert refused.json()["error"]["type"] == "Rate Limits Exceeded"
     assert refused.headers["x-ratelimit-remaining"] == "0"
 
 
-def test_faults_are_deterministic_for_a_seed(make_emulator):
+def test_faults_are_deterministic_for_a_seed(moengage_emulator_factory):
     def run(seed: int) -> list[int]:
-        emulator = make_emulator(
+        emulator = moengage_emulator_factory(
             fault_seed=seed, faults=(FaultRule("transition", "error", rate=0.5),)
         )
         with data_client(emulator) as client:
@@ -110,14 +110,16 @@ def test_faults_are_deterministic_for_a_seed(make_emulator):
     assert 5 < first.count(500) < 35
 
 
-def test_rules_per_endpoint(emulator, data):
-    emulator.faults.set([FaultRule("customer", "error")])
+def test_rules_per_endpoint(moengage_emulator, data):
+    moengage_emulator.faults.set([FaultRule("customer", "error")])
     assert bulk(data, "user-1").status_code == 200
     assert data.post(f"/v1/customer/{WORKSPACE}", json=customer("user-2")).status_code == 500
 
 
-def test_faults_from_settings_and_description(make_emulator):
-    emulator = make_emulator(faults=tuple(parse_faults("transition:error:status=502,count=1")))
+def test_faults_from_settings_and_description(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(
+        faults=tuple(parse_faults("transition:error:status=502,count=1"))
+    )
     with data_client(emulator) as client:
         assert bulk(client, "user-1").status_code == 502
         assert bulk(client, "user-1").status_code == 200
@@ -158,10 +160,10 @@ def test_bad_fault_specs_are_refused(spec):
         parse_faults(spec)
 
 
-def test_faults_over_the_inspection_api(emulator):
+def test_faults_over_the_inspection_api(moengage_emulator):
     with (
-        httpx.Client(transport=emulator.transport(), base_url="http://emulator") as admin,
-        data_client(emulator) as data,
+        httpx.Client(transport=moengage_emulator.transport(), base_url="http://emulator") as admin,
+        data_client(moengage_emulator) as data,
     ):
         assert (
             admin.put(
@@ -180,9 +182,9 @@ def test_faults_over_the_inspection_api(emulator):
         assert bulk(data, "user-1").status_code == 200
 
 
-def test_campaign_client_unaffected_by_data_faults(emulator):
-    emulator.faults.set([FaultRule("transition", "error")])
-    with campaign_client(emulator) as client:
+def test_campaign_client_unaffected_by_data_faults(moengage_emulator):
+    moengage_emulator.faults.set([FaultRule("transition", "error")])
+    with campaign_client(moengage_emulator) as client:
         response = client.post(
             "/core-services/v1/campaigns/search", json={"request_id": "r", "limit": 1, "page": 1}
         )

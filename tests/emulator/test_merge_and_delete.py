@@ -36,9 +36,11 @@ def device(customer_id: str, device_id: str) -> dict:
     }
 
 
-def test_merge_moves_devices_and_only_the_last_30_days_of_events(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
-    now = clock.now
+def test_merge_moves_devices_and_only_the_last_30_days_of_events(
+    moengage_emulator_factory, moengage_clock
+):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
+    now = moengage_clock.now
     with data_client(emulator) as client:
         body = transition(
             customer("old-id", plan="gold"),
@@ -64,8 +66,8 @@ def test_merge_moves_devices_and_only_the_last_30_days_of_events(make_emulator, 
     assert owners["Own"] == "new-id"
 
 
-def test_merge_adds_moengage_merge_events_to_both_users(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
+def test_merge_adds_moengage_merge_events_to_both_users(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
     with data_client(emulator) as client:
         client.post(BULK, json=transition(customer("old-id"), customer("new-id")))
         answer = merge(client, "old-id", "new-id").json()
@@ -76,14 +78,14 @@ def test_merge_adds_moengage_merge_events_to_both_users(make_emulator, clock):
     ]
     pair = {"merged_user": "old-id", "retained_user": "new-id"}
     assert added == [
-        ("old-id", "MOE_USER_MERGE_EVENT", clock.now, "customer_merge", pair),
-        ("new-id", "MOE_USER_MERGED", clock.now, "customer_merge", pair),
+        ("old-id", "MOE_USER_MERGE_EVENT", moengage_clock.now, "customer_merge", pair),
+        ("new-id", "MOE_USER_MERGED", moengage_clock.now, "customer_merge", pair),
     ]
 
 
-def test_the_merge_events_are_no_campaign_activity(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
-    day = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
+def test_the_merge_events_are_no_campaign_activity(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
+    day = datetime.fromtimestamp(moengage_clock.now, UTC).date().isoformat()
     with data_client(emulator) as client:
         client.post(BULK, json=transition(customer("old-id"), customer("new-id", email="a@x.io")))
         merge(client, "old-id", "new-id")
@@ -101,8 +103,8 @@ def test_the_merge_events_are_no_campaign_activity(make_emulator, clock):
     assert (answer["total_campaigns"], answer["data"]) == (0, {})
 
 
-def test_merge_is_refused_under_identity_resolution(make_emulator):
-    emulator = make_emulator(identity_resolution=True)
+def test_merge_is_refused_under_identity_resolution(moengage_emulator_factory):
+    emulator = moengage_emulator_factory(identity_resolution=True)
     with data_client(emulator) as client:
         client.post(BULK, json=transition(customer("old-id"), customer("new-id")))
         response = client.post(
@@ -120,17 +122,19 @@ def test_merge_is_refused_under_identity_resolution(make_emulator):
     assert emulator.inspect.merges() == []
 
 
-def test_delete_by_moengage_id(emulator, data):
+def test_delete_by_moengage_id(moengage_emulator, data):
     data.post(BULK, json=transition(customer("user-1"), customer("user-2")))
-    moengage_id = emulator.inspect.user("user-1")["moengage_id"]
+    moengage_id = moengage_emulator.inspect.user("user-1")["moengage_id"]
     response = data.post(
         "/v1/customer/delete",
         params=Q,
         json={"identity_type": "moengage_id", "identity_value": moengage_id},
     )
     assert response.status_code == 200
-    assert set(emulator.inspect.users()) == {"user-2"}
-    assert emulator.inspect.deletions() == [{"customer_id": "user-1", "moengage_id": moengage_id}]
+    assert set(moengage_emulator.inspect.users()) == {"user-2"}
+    assert moengage_emulator.inspect.deletions() == [
+        {"customer_id": "user-1", "moengage_id": moengage_id}
+    ]
     again = data.post(
         "/v1/customer/delete",
         params=Q,
@@ -140,9 +144,9 @@ def test_delete_by_moengage_id(emulator, data):
     assert again.json()["error"]["message"] == f"User doesn't exists with moengage id {moengage_id}"
 
 
-def test_delete_500_has_the_title_description_shape(emulator, data):
+def test_delete_500_has_the_title_description_shape(moengage_emulator, data):
     data.post(BULK, json=transition(customer("user-1")))
-    emulator.faults.add(FaultRule(endpoint="customer_delete", kind="error"))
+    moengage_emulator.faults.add(FaultRule(endpoint="customer_delete", kind="error"))
     response = data.post(
         "/v1/customer/delete",
         params=Q,
@@ -154,4 +158,4 @@ def test_delete_500_has_the_title_description_shape(emulator, data):
         "title": "Internal Error",
         "description": "Please contact the MoEngage team.",
     }
-    assert set(emulator.inspect.users()) == {"user-1"}
+    assert set(moengage_emulator.inspect.users()) == {"user-1"}

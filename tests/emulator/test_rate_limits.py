@@ -29,9 +29,9 @@ def users(n: int, start: int = 0) -> dict:
     return transition(*(customer(f"user-{start + i}") for i in range(n)))
 
 
-def test_bulk_budget_is_weighted_by_users_and_events(make_emulator, clock):
-    emulator = make_emulator(
-        clock=clock,
+def test_bulk_budget_is_weighted_by_users_and_events(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock,
         rate_limits={
             "transition_users": (RateLimit(10, 60),),
             "transition_events": (RateLimit(6, 60),),
@@ -63,18 +63,18 @@ def test_bulk_budget_is_weighted_by_users_and_events(make_emulator, clock):
     assert emulator.inspect.counters()["transition"]["429"] == 2
 
 
-def test_window_refills_after_its_scaled_length(make_emulator, clock):
+def test_window_refills_after_its_scaled_length(moengage_emulator_factory, moengage_clock):
     # time_scale 60: the minute's budget refills every (fake) second.
-    emulator = make_emulator(
-        clock=clock, time_scale=60, rate_limits={"transition_users": (RateLimit(5, 60),)}
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock, time_scale=60, rate_limits={"transition_users": (RateLimit(5, 60),)}
     )
-    clock.now = math.floor(clock.now)
+    moengage_clock.now = math.floor(moengage_clock.now)
     with data_client(emulator) as client:
         assert client.post(BULK, json=users(5)).status_code == 200
         assert client.post(BULK, json=users(1, 5)).status_code == 429
-        clock.advance(0.999)
+        moengage_clock.advance(0.999)
         assert client.post(BULK, json=users(1, 5)).status_code == 429
-        clock.advance(0.002)
+        moengage_clock.advance(0.002)
         assert client.post(BULK, json=users(5, 5)).status_code == 200
     usage = emulator.inspect.rate_usage()[f"{WORKSPACE}/transition_users/60s"]
     assert usage["windows"] == 2
@@ -82,8 +82,10 @@ def test_window_refills_after_its_scaled_length(make_emulator, clock):
     assert [w["admitted"] for w in usage["per_window"].values()] == [5, 5]
 
 
-def test_budget_is_shared_by_every_client_of_a_workspace(make_emulator, clock):
-    emulator = make_emulator(clock=clock, rate_limits={"customer": (RateLimit(3, 60),)})
+def test_budget_is_shared_by_every_client_of_a_workspace(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock, rate_limits={"customer": (RateLimit(3, 60),)}
+    )
     with data_client(emulator) as one, data_client(emulator) as two:
         statuses = [
             client.post(f"/v1/customer/{WORKSPACE}", json=customer(f"user-{i}")).status_code
@@ -92,11 +94,11 @@ def test_budget_is_shared_by_every_client_of_a_workspace(make_emulator, clock):
     assert statuses == [200, 200, 200, 429]
 
 
-def test_workspaces_have_separate_budgets(make_emulator, clock):
+def test_workspaces_have_separate_budgets(moengage_emulator_factory, moengage_clock):
     from moengage_pipelines.emulator import WorkspaceKeys
 
-    emulator = make_emulator(
-        clock=clock,
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock,
         rate_limits={"customer": (RateLimit(1, 60),)},
         extra_workspaces={"OTHER": WorkspaceKeys("other-data", "other-campaign")},
     )
@@ -145,8 +147,12 @@ def test_workspaces_have_separate_budgets(make_emulator, clock):
         ),
     ],
 )
-def test_endpoint_specific_429_bodies(make_emulator, clock, path, pool, body, expected):
-    emulator = make_emulator(clock=clock, rate_limits={pool: (RateLimit(0, 60),)})
+def test_endpoint_specific_429_bodies(
+    moengage_emulator_factory, moengage_clock, path, pool, body, expected
+):
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock, rate_limits={pool: (RateLimit(0, 60),)}
+    )
     with data_client(emulator) as client:
         response = client.post(path, json=body, params={"app_id": WORKSPACE})
     assert response.status_code == 429
@@ -157,9 +163,11 @@ def test_endpoint_specific_429_bodies(make_emulator, clock, path, pool, body, ex
     assert response.headers["x-ratelimit-remaining"] == "0"
 
 
-def test_campaigns_429_body_and_multiple_windows(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
-    clock.now = math.floor(clock.now / 3600) * 3600  # start of an hour: all windows fresh
+def test_campaigns_429_body_and_multiple_windows(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
+    moengage_clock.now = (
+        math.floor(moengage_clock.now / 3600) * 3600
+    )  # start of an hour: all windows fresh
     with campaign_client(emulator) as client:
         statuses = [client.post(SEARCH, json=SEARCH_BODY).status_code for _ in range(11)]
         assert statuses == [200] * 10 + [429]
@@ -173,7 +181,7 @@ def test_campaigns_429_body_and_multiple_windows(make_emulator, clock):
         # 10 a second, but only 100 a minute.
         sent = 10
         for _ in range(12):
-            clock.advance(1)
+            moengage_clock.advance(1)
             for _ in range(10):
                 sent += client.post(SEARCH, json=SEARCH_BODY).status_code == 200
     assert sent == 100
@@ -182,9 +190,9 @@ def test_campaigns_429_body_and_multiple_windows(make_emulator, clock):
     assert usage[f"{WORKSPACE}/campaigns/1s"]["max_admitted"] == 10
 
 
-def test_campaign_stats_100_per_minute(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
-    clock.now = math.floor(clock.now / 60) * 60
+def test_campaign_stats_100_per_minute(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
+    moengage_clock.now = math.floor(moengage_clock.now / 60) * 60
     body = {
         "request_id": "r",
         "start_date": "2024-01-01",
@@ -198,27 +206,31 @@ def test_campaign_stats_100_per_minute(make_emulator, clock):
     assert statuses[-1] == 429
 
 
-def test_reset_header_epoch_and_seconds(make_emulator, clock):
-    clock.now = 1_700_000_030.0  # 50 s into a minute
-    epoch = make_emulator(clock=clock)
-    seconds = make_emulator(clock=clock, ratelimit_reset="seconds")
+def test_reset_header_epoch_and_seconds(moengage_emulator_factory, moengage_clock):
+    moengage_clock.now = 1_700_000_030.0  # 50 s into a minute
+    epoch = moengage_emulator_factory(clock=moengage_clock)
+    seconds = moengage_emulator_factory(clock=moengage_clock, ratelimit_reset="seconds")
     with data_client(epoch) as a, data_client(seconds) as b:
         assert a.post(BULK, json=users(1)).headers["x-ratelimit-reset"] == "1700000040"
         assert b.post(BULK, json=users(1)).headers["x-ratelimit-reset"] == "10"
 
 
-def test_reset_header_keeps_milliseconds_when_scaled(make_emulator, clock):
-    clock.now = 1_700_000_000.25
-    emulator = make_emulator(clock=clock, time_scale=60, ratelimit_reset="seconds")
+def test_reset_header_keeps_milliseconds_when_scaled(moengage_emulator_factory, moengage_clock):
+    moengage_clock.now = 1_700_000_000.25
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock, time_scale=60, ratelimit_reset="seconds"
+    )
     with data_client(emulator) as client:
         assert client.post(BULK, json=users(1)).headers["x-ratelimit-reset"] == "0.750"
 
 
-def test_retry_after_only_when_configured(make_emulator, clock):
-    clock.now = 1_700_000_030.0
-    plain = make_emulator(clock=clock, rate_limits={"customer": (RateLimit(0, 60),)})
-    with_header = make_emulator(
-        clock=clock, retry_after=True, rate_limits={"customer": (RateLimit(0, 60),)}
+def test_retry_after_only_when_configured(moengage_emulator_factory, moengage_clock):
+    moengage_clock.now = 1_700_000_030.0
+    plain = moengage_emulator_factory(
+        clock=moengage_clock, rate_limits={"customer": (RateLimit(0, 60),)}
+    )
+    with_header = moengage_emulator_factory(
+        clock=moengage_clock, retry_after=True, rate_limits={"customer": (RateLimit(0, 60),)}
     )
     with data_client(plain) as a, data_client(with_header) as b:
         assert (
@@ -231,9 +243,11 @@ def test_retry_after_only_when_configured(make_emulator, clock):
         )
 
 
-def test_limits_can_be_switched_off_but_usage_is_kept(make_emulator, clock):
-    emulator = make_emulator(
-        clock=clock, rate_limits_enabled=False, rate_limits={"customer": (RateLimit(1, 60),)}
+def test_limits_can_be_switched_off_but_usage_is_kept(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(
+        clock=moengage_clock,
+        rate_limits_enabled=False,
+        rate_limits={"customer": (RateLimit(1, 60),)},
     )
     with data_client(emulator) as client:
         for i in range(3):
@@ -244,16 +258,16 @@ def test_limits_can_be_switched_off_but_usage_is_kept(make_emulator, clock):
     assert emulator.inspect.rate_usage()[f"{WORKSPACE}/customer/60s"]["max_requested"] == 3
 
 
-def test_validation_errors_spend_nothing(make_emulator, clock):
-    emulator = make_emulator(clock=clock)
+def test_validation_errors_spend_nothing(moengage_emulator_factory, moengage_clock):
+    emulator = moengage_emulator_factory(clock=moengage_clock)
     with data_client(emulator) as client:
         assert client.post(BULK, json=transition()).status_code == 400
     assert emulator.inspect.rate_usage() == {}
 
 
-def test_catalog_pool_is_ready_for_the_catalog_endpoints(clock):
-    limiter = RateLimiter(EmulatorSettings(clock=clock), clock)
-    clock.now = math.floor(clock.now / 3600) * 3600
+def test_catalog_pool_is_ready_for_the_catalog_endpoints(moengage_clock):
+    limiter = RateLimiter(EmulatorSettings(clock=moengage_clock), moengage_clock)
+    moengage_clock.now = math.floor(moengage_clock.now / 3600) * 3600
     assert [w.limit for w in limiter.windows_of("catalog")] == [100, 1000]
     allowed = [limiter.acquire(WORKSPACE, "catalog").allowed for _ in range(101)]
     assert allowed.count(True) == 100

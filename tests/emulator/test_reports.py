@@ -23,11 +23,12 @@ from moengage_pipelines.emulator import (
     serve,
 )
 from moengage_pipelines.emulator.campaign_catalog import catalogue
+from moengage_pipelines.emulator.clock import FakeClock
 from moengage_pipelines.emulator.report_definitions import ENV_REPORTS
 from moengage_pipelines.emulator.report_files import EMAIL_COLUMNS, PUSH_COLUMNS, SMS_COLUMNS
 from moengage_pipelines.errors import ConfigError
-from moengage_pipelines.pull.reports import read_report
-from tests.emulator.conftest import BASE_URL, CAMPAIGN_KEY, DATA_KEY, WORKSPACE, FakeClock
+from moengage_pipelines.pull.report_files.normalize import read_report
+from tests.emulator.conftest import BASE_URL, CAMPAIGN_KEY, DATA_KEY, WORKSPACE
 
 NOON = datetime(2025, 3, 10, 12, tzinfo=UTC).timestamp()
 
@@ -37,13 +38,13 @@ def signature(filename: str, workspace: str = WORKSPACE, key: str = CAMPAIGN_KEY
 
 
 @pytest.fixture
-def clock() -> FakeClock:
+def moengage_clock() -> FakeClock:
     return FakeClock(start=NOON)
 
 
 @pytest.fixture
-def emu(make_emulator, clock) -> Emulator:
-    return make_emulator(clock=clock)
+def emu(moengage_emulator_factory, moengage_clock) -> Emulator:
+    return moengage_emulator_factory(clock=moengage_clock)
 
 
 @pytest.fixture
@@ -282,11 +283,13 @@ def test_bad_file_names_are_400(emu, plain, filename, fragment):
     assert fragment in error["message"]
 
 
-def test_a_file_expires_seven_days_after_generation(emu, plain, clock):
+def test_a_file_expires_seven_days_after_generation(emu, plain, moengage_clock):
     define(plain, schedule="one_time", generated_on="2025-03-03")
-    clock.now = datetime(2025, 3, 9, 23, 59, 59, tzinfo=UTC).timestamp()  # 6 days 23:59:59 old
+    moengage_clock.now = datetime(
+        2025, 3, 9, 23, 59, 59, tzinfo=UTC
+    ).timestamp()  # 6 days 23:59:59 old
     assert download(plain, "Daily_Push_20250303.zip").status_code == 200
-    clock.now = datetime(2025, 3, 10, 0, 0, 0, tzinfo=UTC).timestamp()  # 7 days old
+    moengage_clock.now = datetime(2025, 3, 10, 0, 0, 0, tzinfo=UTC).timestamp()  # 7 days old
     expired = download(plain, "Daily_Push_20250303.zip")
     assert expired.status_code == 400
     assert "older than 7 days" in expired.json()["error"]["message"]
@@ -313,8 +316,10 @@ def test_channels_choose_the_csvs(emu, plain):
     assert list(headers_of(content)) == ["Email_only_20250310_email.csv"]
 
 
-def test_other_workspaces_sign_with_their_own_key(make_emulator, clock):
-    emu = make_emulator(clock=clock, extra_workspaces={"OTHER": WorkspaceKeys("d2", "c2")})
+def test_other_workspaces_sign_with_their_own_key(moengage_emulator_factory, moengage_clock):
+    emu = moengage_emulator_factory(
+        clock=moengage_clock, extra_workspaces={"OTHER": WorkspaceKeys("d2", "c2")}
+    )
     with httpx.Client(transport=emu.transport(), base_url=BASE_URL) as plain:
         define(plain)  # main workspace
         assert (
@@ -341,7 +346,7 @@ def test_other_workspaces_sign_with_their_own_key(make_emulator, clock):
 # -- definitions ---------------------------------------------------------------------------------
 
 
-def test_definitions_are_listed_with_their_files_and_survive_reset(emu, plain, clock):
+def test_definitions_are_listed_with_their_files_and_survive_reset(emu, plain, moengage_clock):
     define(plain, schedule="daily", generated_on="2025-03-01")
     listed = plain.get("/_emulator/reports").json()
     [report] = listed
@@ -408,17 +413,19 @@ def test_generation_days_of_each_schedule():
     assert once.days == 7 and weekly.days == 7 and monthly.days == 30
 
 
-def test_definitions_from_the_environment(tmp_path, clock):
+def test_definitions_from_the_environment(tmp_path, moengage_clock):
     document = [{"name": "Env Report", "generated_on": "2025-03-10", "channels": "SMS"}]
     environ = {ENV_REPORTS: orjson.dumps(document).decode()}
-    settings = EmulatorSettings.from_env(environ, clock=clock)
+    settings = EmulatorSettings.from_env(environ, clock=moengage_clock)
     assert [(d.name, d.channels) for d in settings.reports] == [("Env Report", ("SMS",))]
     with Emulator(settings) as emu:
         [definition] = ReportBook(emu.store, WORKSPACE).definitions()
         assert (definition.name, definition.channels) == ("Env Report", ("SMS",))
     path = tmp_path / "reports.json"
     path.write_bytes(orjson.dumps([{**document[0], "name": "From File"}]))
-    with Emulator(EmulatorSettings.from_env({ENV_REPORTS: f"@{path}"}, clock=clock)) as emu:
+    with Emulator(
+        EmulatorSettings.from_env({ENV_REPORTS: f"@{path}"}, clock=moengage_clock)
+    ) as emu:
         assert [d.name for d in ReportBook(emu.store, WORKSPACE).definitions()] == ["From File"]
     # An explicit value wins over the variable.
     assert EmulatorSettings.from_env(environ, reports=()).reports == ()
@@ -428,9 +435,9 @@ def test_definitions_from_the_environment(tmp_path, clock):
         EmulatorSettings.from_env({ENV_REPORTS: f"@{tmp_path / 'missing.json'}"})
 
 
-def test_settings_reports_are_defined_at_start_up_for_their_workspaces(clock):
+def test_settings_reports_are_defined_at_start_up_for_their_workspaces(moengage_clock):
     settings = EmulatorSettings(
-        clock=clock,
+        clock=moengage_clock,
         extra_workspaces={"OTHER": WorkspaceKeys("other-data", "other-campaign")},
         reports=(
             ReportDefinition("Daily Push", date(2025, 3, 9), "daily", channels=("PUSH",)),
@@ -474,8 +481,8 @@ def test_the_inspector_and_the_http_view_list_the_same_reports(emu, plain):
 # -- clients -------------------------------------------------------------------------------------
 
 
-def test_the_library_client_downloads_and_parses_a_report_over_a_real_socket(clock):
-    with Emulator(EmulatorSettings(clock=clock)) as emu, serve(emu) as url:
+def test_the_library_client_downloads_and_parses_a_report_over_a_real_socket(moengage_clock):
+    with Emulator(EmulatorSettings(clock=moengage_clock)) as emu, serve(emu) as url:
         send_activity(emu, "2025-03-08")
         ReportBook(emu.store, WORKSPACE).define(
             ReportDefinition("Daily Push", date(2025, 3, 9), "daily")

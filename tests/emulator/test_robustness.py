@@ -139,7 +139,9 @@ def test_any_bytes_get_a_handled_answer(shared_emulator, path, body):
         )
 
 
-def test_a_bug_in_a_handler_becomes_a_500_in_the_envelope(emulator, data, monkeypatch, caplog):
+def test_a_bug_in_a_handler_becomes_a_500_in_the_envelope(
+    moengage_emulator, data, monkeypatch, caplog
+):
     from moengage_pipelines.emulator.store import Store
 
     def explode(*args, **kwargs):
@@ -153,15 +155,17 @@ def test_a_bug_in_a_handler_becomes_a_500_in_the_envelope(emulator, data, monkey
     assert "boom" in caplog.text  # logged for the developer instead
 
 
-def test_emulator_settings_fixture_matches_the_emulator(emulator, emulator_settings):
-    assert isinstance(emulator_settings, MoEngageSettings)
-    assert emulator_settings.workspace_id == "TEST_WORKSPACE"
-    assert emulator_settings.key("data") == "test-data-key"
-    assert emulator_settings.key("campaign") == "test-campaign-key"
+def test_emulator_settings_fixture_matches_the_emulator(
+    moengage_emulator, moengage_emulator_settings
+):
+    assert isinstance(moengage_emulator_settings, MoEngageSettings)
+    assert moengage_emulator_settings.workspace_id == "TEST_WORKSPACE"
+    assert moengage_emulator_settings.key("data") == "test-data-key"
+    assert moengage_emulator_settings.key("campaign") == "test-campaign-key"
     with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator_settings.api_base,
-        auth=(emulator_settings.workspace_id, emulator_settings.key("data")),
+        transport=moengage_emulator.transport(),
+        base_url=moengage_emulator_settings.api_base,
+        auth=(moengage_emulator_settings.workspace_id, moengage_emulator_settings.key("data")),
     ) as client:
         assert (
             client.post(
@@ -171,10 +175,10 @@ def test_emulator_settings_fixture_matches_the_emulator(emulator, emulator_setti
         )
 
 
-def test_async_transport(emulator):
+def test_async_transport(moengage_emulator):
     async def run() -> int:
         async with httpx.AsyncClient(
-            transport=emulator.async_transport(),
+            transport=moengage_emulator.async_transport(),
             base_url="https://api-01.moengage.com",
             auth=(WORKSPACE, "test-data-key"),
         ) as client:
@@ -184,7 +188,7 @@ def test_async_transport(emulator):
             return response.status_code
 
     assert asyncio.run(run()) == 200
-    assert emulator.inspect.users() == {"user-1": {}}
+    assert moengage_emulator.inspect.users() == {"user-1": {}}
 
 
 def test_settings_from_env():
@@ -213,11 +217,11 @@ def test_settings_from_env():
     assert (defaults.workspace_id, defaults.data_api_key) == ("TEST_WORKSPACE", "test-data-key")
 
 
-def test_in_process_transport_used_by_many_threads(emulator):
+def test_in_process_transport_used_by_many_threads(moengage_emulator):
     import concurrent.futures
 
     def send(batch: int) -> int:
-        with data_client(emulator) as client:
+        with data_client(moengage_emulator) as client:
             return client.post(
                 f"/v1/transition/{WORKSPACE}",
                 json=transition(*(customer(f"u-{batch}-{i}") for i in range(20))),
@@ -225,4 +229,4 @@ def test_in_process_transport_used_by_many_threads(emulator):
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
         assert list(pool.map(send, range(30))) == [200] * 30
-    assert emulator.inspect.summary()["users"] == 600
+    assert moengage_emulator.inspect.summary()["users"] == 600

@@ -22,8 +22,8 @@ BULK = f"/v1/transition/{WORKSPACE}"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_server_answers_like_the_transport(emulator_server):
-    with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+def test_server_answers_like_the_transport(moengage_emulator_server):
+    with httpx.Client(base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         ok = client.post(
             BULK, json=transition(customer("user-1", name="Ada"), event("user-1", action("Opened")))
         )
@@ -33,14 +33,14 @@ def test_server_answers_like_the_transport(emulator_server):
         bad = client.post(BULK, content=b"{", headers={"Content-Type": "application/json"})
         assert bad.status_code == 400
         assert bad.json()["error"]["type"] == "Malformed JSON"
-    assert emulator_server.emulator.inspect.users() == {"user-1": {"name": "Ada"}}
-    assert len(emulator_server.emulator.inspect.events()) == 1
+    assert moengage_emulator_server.emulator.inspect.users() == {"user-1": {"name": "Ada"}}
+    assert len(moengage_emulator_server.emulator.inspect.events()) == 1
 
 
-def test_reset_after_apply_drops_the_real_connection(emulator_server):
-    emulator = emulator_server.emulator
+def test_reset_after_apply_drops_the_real_connection(moengage_emulator_server):
+    emulator = moengage_emulator_server.emulator
     emulator.faults.set([FaultRule("transition", "reset", count=1)])
-    with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+    with httpx.Client(base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         with pytest.raises(httpx.TransportError):
             client.post(BULK, json=transition(customer("user-1")))
         # Applied although the client never saw an answer; the next request works.
@@ -49,24 +49,26 @@ def test_reset_after_apply_drops_the_real_connection(emulator_server):
     assert emulator.inspect.counters()["transition"]["reset"] == 1
 
 
-def test_timeout_fault_on_the_real_server(emulator_server):
-    emulator = emulator_server.emulator
+def test_timeout_fault_on_the_real_server(moengage_emulator_server):
+    emulator = moengage_emulator_server.emulator
     emulator.faults.set([FaultRule("transition", "timeout", seconds=5, count=1)])
     with (
         httpx.Client(
-            base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY), timeout=0.3
+            base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY), timeout=0.3
         ) as client,
         pytest.raises(httpx.ReadTimeout),
     ):
         client.post(BULK, json=transition(customer("user-1")))
-    with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+    with httpx.Client(base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         assert client.post(BULK, json=transition(customer("user-2"))).status_code == 200
     assert emulator.inspect.users() == {"user-2": {}}
 
 
-def test_error_fault_on_the_real_server(emulator_server):
-    emulator_server.emulator.faults.set([FaultRule("transition", "error", status=502, count=1)])
-    with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+def test_error_fault_on_the_real_server(moengage_emulator_server):
+    moengage_emulator_server.emulator.faults.set(
+        [FaultRule("transition", "error", status=502, count=1)]
+    )
+    with httpx.Client(base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         assert client.post(BULK, json=transition(customer("user-1"))).status_code == 502
 
 
@@ -84,8 +86,8 @@ def raw_http(url: str, payload: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_bad_requests_get_moengage_errors_not_tracebacks(emulator_server):
-    url = emulator_server.url
+def test_bad_requests_get_moengage_errors_not_tracebacks(moengage_emulator_server):
+    url = moengage_emulator_server.url
     with httpx.Client(base_url=url) as client:
         huge = client.get("/_emulator/health", headers={"X-Big": "a" * 40_000})
         assert huge.status_code == 431
@@ -104,8 +106,8 @@ def test_bad_requests_get_moengage_errors_not_tracebacks(emulator_server):
         assert client.get("/_emulator/health").json() == {"status": "ok"}
 
 
-def test_http_inspection_api(emulator_server):
-    with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+def test_http_inspection_api(moengage_emulator_server):
+    with httpx.Client(base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
         client.post(
             BULK,
             json=transition(
@@ -115,7 +117,7 @@ def test_http_inspection_api(emulator_server):
             ),
         )
         client.post(BULK, json=transition())
-    with httpx.Client(base_url=f"{emulator_server.url}/_emulator") as admin:
+    with httpx.Client(base_url=f"{moengage_emulator_server.url}/_emulator") as admin:
         assert admin.get("/users").json() == {"user-1": {"name": "Ada"}}
         assert admin.get("/users/user-1").json()["attributes"] == {"name": "Ada"}
         assert admin.get("/users/nobody").status_code == 404
@@ -159,18 +161,20 @@ def test_state_survives_a_restart(tmp_path):
         assert len(second.inspect.dropped()) == 1
 
 
-def test_concurrent_clients_on_the_real_server(emulator_server):
+def test_concurrent_clients_on_the_real_server(moengage_emulator_server):
     import concurrent.futures
 
     def send(batch: int) -> int:
-        with httpx.Client(base_url=emulator_server.url, auth=(WORKSPACE, DATA_KEY)) as client:
+        with httpx.Client(
+            base_url=moengage_emulator_server.url, auth=(WORKSPACE, DATA_KEY)
+        ) as client:
             body = transition(*(customer(f"user-{batch}-{i}") for i in range(50)))
             return client.post(BULK, json=body).status_code
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(send, range(16)))
     assert statuses == [200] * 16
-    assert emulator_server.emulator.inspect.summary()["users"] == 800
+    assert moengage_emulator_server.emulator.inspect.summary()["users"] == 800
 
 
 def test_cli_starts_prints_url_and_stops_on_sigterm(tmp_path):

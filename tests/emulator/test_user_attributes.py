@@ -17,7 +17,7 @@ def drops(emulator, reason: str) -> list:
 # -- unset_attributes (legacy Track User) ---------------------------------------------------------
 
 
-def test_unset_attributes_by_equals_prefix_suffix_and_contains(emulator, data):
+def test_unset_attributes_by_equals_prefix_suffix_and_contains(moengage_emulator, data):
     seeded = customer(
         "user-1",
         first_name="Ada",
@@ -40,13 +40,13 @@ def test_unset_attributes_by_equals_prefix_suffix_and_contains(emulator, data):
         ],
     }
     assert data.post(TRACK_USER, json=body).status_code == 200
-    user = emulator.inspect.user("user-1")
+    user = moengage_emulator.inspect.user("user-1")
     assert user["attributes"] == {"Promo_summer": "Y", "keep": 2}
     assert set(user["attribute_types"]) == {"Promo_summer", "keep"}
-    assert emulator.inspect.dropped() == []
+    assert moengage_emulator.inspect.dropped() == []
 
 
-def test_unset_attributes_in_bulk_and_invalid_entries_are_dropped(emulator, data):
+def test_unset_attributes_in_bulk_and_invalid_entries_are_dropped(moengage_emulator, data):
     data.post(BULK, json=transition(customer("user-1", a=1, b=2)))
     element = {
         **customer("user-1"),
@@ -58,16 +58,16 @@ def test_unset_attributes_in_bulk_and_invalid_entries_are_dropped(emulator, data
         ],
     }
     assert data.post(BULK, json=transition(element)).status_code == 200
-    assert emulator.inspect.users() == {"user-1": {"b": 2}}
-    assert drops(emulator, "invalid unset_attributes entry") == [
+    assert moengage_emulator.inspect.users() == {"user-1": {"b": 2}}
+    assert drops(moengage_emulator, "invalid unset_attributes entry") == [
         ("unset", {"type": "regex", "attr": "b"}),
         ("unset", {"type": "equals"}),
         ("unset", "b"),
     ]
     not_a_list = {**customer("user-1"), "unset_attributes": {"type": "equals", "attr": "b"}}
     assert data.post(TRACK_USER, json=not_a_list).status_code == 200
-    assert emulator.inspect.users() == {"user-1": {"b": 2}}
-    assert drops(emulator, "invalid unset_attributes entry")[-1] == (
+    assert moengage_emulator.inspect.users() == {"user-1": {"b": 2}}
+    assert drops(moengage_emulator, "invalid unset_attributes entry")[-1] == (
         "unset",
         {"unset_attributes": {"type": "equals", "attr": "b"}},
     )
@@ -86,30 +86,30 @@ CREATE_ONLY = {
 }
 
 
-def test_create_only_keys_apply_when_the_user_is_created(emulator, data):
+def test_create_only_keys_apply_when_the_user_is_created(moengage_emulator, data):
     assert data.post(
         TRACK_USER, json=customer("user-1", name="Ada", **CREATE_ONLY)
     ).status_code == (200)
-    assert emulator.inspect.users()["user-1"] == {"name": "Ada", **CREATE_ONLY}
-    assert emulator.inspect.user("user-1")["attribute_types"]["moe_mweb"] == "boolean"
+    assert moengage_emulator.inspect.users()["user-1"] == {"name": "Ada", **CREATE_ONLY}
+    assert moengage_emulator.inspect.user("user-1")["attribute_types"]["moe_mweb"] == "boolean"
     later = {name: f"changed-{name}" for name in CREATE_ONLY}
     assert data.post(BULK, json=transition(customer("user-1", name="Bo", **later))).status_code == (
         200
     )
     # The update applies; the create-only keys keep their first values.
-    assert emulator.inspect.users()["user-1"] == {"name": "Bo", **CREATE_ONLY}
-    assert drops(emulator, "create-only attribute and the customer already exists") == [
+    assert moengage_emulator.inspect.users()["user-1"] == {"name": "Bo", **CREATE_ONLY}
+    assert drops(moengage_emulator, "create-only attribute and the customer already exists") == [
         ("attribute", {name: value}) for name, value in later.items()
     ]
 
 
-def test_create_only_keys_count_as_create_for_the_first_element_of_a_body(emulator, data):
+def test_create_only_keys_count_as_create_for_the_first_element_of_a_body(moengage_emulator, data):
     body = transition(
         customer("user-2", publisher_name="first"), customer("user-2", publisher_name="second")
     )
     assert data.post(BULK, json=body).status_code == 200
-    assert emulator.inspect.users() == {"user-2": {"publisher_name": "first"}}
-    assert drops(emulator, "create-only attribute and the customer already exists") == [
+    assert moengage_emulator.inspect.users() == {"user-2": {"publisher_name": "first"}}
+    assert drops(moengage_emulator, "create-only attribute and the customer already exists") == [
         ("attribute", {"publisher_name": "second"})
     ]
 
@@ -128,11 +128,11 @@ READ_ONLY = {
 
 
 @pytest.mark.parametrize("path", [TRACK_USER, BULK])
-def test_read_only_keys_are_dropped_with_a_reason(emulator, data, path):
+def test_read_only_keys_are_dropped_with_a_reason(moengage_emulator, data, path):
     body = customer("user-1", name="Ada", **READ_ONLY)
     assert data.post(path, json=body if path == TRACK_USER else transition(body)).status_code == 200
-    assert emulator.inspect.users() == {"user-1": {"name": "Ada"}}
-    assert drops(emulator, "read-only attribute") == [
+    assert moengage_emulator.inspect.users() == {"user-1": {"name": "Ada"}}
+    assert drops(moengage_emulator, "read-only attribute") == [
         ("attribute", {name: value}) for name, value in READ_ONLY.items()
     ]
 
@@ -140,22 +140,22 @@ def test_read_only_keys_are_dropped_with_a_reason(emulator, data, path):
 # -- refused names and object values --------------------------------------------------------------
 
 
-def test_id_underscore_id_and_empty_names_are_refused(emulator, data):
+def test_id_underscore_id_and_empty_names_are_refused(moengage_emulator, data):
     body = {"type": "customer", "customer_id": "user-1", "attributes": {"id": 7, "_id": "x", "": 1}}
     body["attributes"]["plan"] = "gold"
     assert data.post(TRACK_USER, json=body).status_code == 200
-    assert emulator.inspect.users() == {"user-1": {"plan": "gold"}}
-    assert drops(emulator, "reserved attribute name") == [
+    assert moengage_emulator.inspect.users() == {"user-1": {"plan": "gold"}}
+    assert drops(moengage_emulator, "reserved attribute name") == [
         ("attribute", {"id": 7}),
         ("attribute", {"_id": "x"}),
         ("attribute", {"": 1}),
     ]
 
 
-def test_object_attributes_are_stored_with_the_object_type(emulator, data):
+def test_object_attributes_are_stored_with_the_object_type(moengage_emulator, data):
     address = {"city": "Pune", "zip": 411001, "lines": ["a", "b"], "geo": {"lat": 18.5}}
     assert data.post(TRACK_USER, json=customer("user-1", address=address)).status_code == 200
-    user = emulator.inspect.user("user-1")
+    user = moengage_emulator.inspect.user("user-1")
     assert user["attributes"]["address"] == address
     assert user["attribute_types"]["address"] == "object"
     exported = data.post(

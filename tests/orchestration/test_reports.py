@@ -8,14 +8,16 @@ import dagster as dg
 import pytest
 
 from dagster_project.defs.reports.assets import campaign_report_files, campaign_stats
-from dagster_project.defs.reports.catalogue import campaigns
+from dagster_project.defs.reports.campaigns import campaigns
 from dagster_project.defs.reports.checks import stats_daily_rows_unique
 from dagster_project.resources import MoEngageResource, WarehouseResource
-from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_TABLE
+from moengage_pipelines.emulator.clock import FakeClock
+from moengage_pipelines.emulator.pytest_plugin import client_for
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse
 from tests.pull import activity
 from tests.pull.activity import DAYS
-from tests.pull.emulators import REPORT_NOW, Clock, client_for, clocked_server, define_report
+from tests.pull.emulators import REPORT_NOW, clocked_server, define_report
 
 RANGE_TAGS = {
     "dagster/asset_partition_range_start": DAYS[0].isoformat(),
@@ -24,14 +26,14 @@ RANGE_TAGS = {
 
 
 @pytest.fixture
-def resources(emulator_server, tmp_path):
-    emulator = emulator_server.emulator.settings
+def resources(moengage_emulator_server, tmp_path):
+    emulator = moengage_emulator_server.emulator.settings
     return {
         "moengage": MoEngageResource(
             workspace_id=emulator.workspace_id,
             data_api_key=emulator.data_api_key,
             campaign_api_key=emulator.campaign_api_key,
-            base_url=emulator_server.url,
+            base_url=moengage_emulator_server.url,
             rate_budget_store="memory",
         ),
         "warehouse": WarehouseResource(url=f"duckdb:///{tmp_path}/results.duckdb"),
@@ -39,10 +41,10 @@ def resources(emulator_server, tmp_path):
 
 
 @pytest.fixture
-def sent(emulator_server):
+def sent(moengage_emulator_server):
     customers = activity.users()
     events = activity.events(DAYS)
-    with client_for(emulator_server) as client:
+    with client_for(moengage_emulator_server) as client:
         activity.send(client, customers, events)
     return customers, events
 
@@ -76,11 +78,13 @@ def _assert_matches_emulator(resources, emulator_server, customers, events) -> N
                 ), (campaign["name"], platform, day)
 
 
-def test_catalogue_then_a_backfill_then_an_idempotent_rerun(emulator_server, resources, sent):
+def test_campaigns_then_a_backfill_then_an_idempotent_rerun(
+    moengage_emulator_server, resources, sent
+):
     customers, events = sent
-    catalogue = dg.materialize([campaigns], resources=resources)
-    assert catalogue.success and _checks(catalogue) == {"campaigns_found": True}
-    [materialization] = catalogue.get_asset_materialization_events()
+    listed = dg.materialize([campaigns], resources=resources)
+    assert listed.success and _checks(listed) == {"campaigns_found": True}
+    [materialization] = listed.get_asset_materialization_events()
     assert materialization.materialization.metadata["dagster/row_count"].value == 25
 
     backfill = dg.materialize(
@@ -110,7 +114,7 @@ def test_catalogue_then_a_backfill_then_an_idempotent_rerun(emulator_server, res
     assert len(metadata["days_pulled"].value) == len(DAYS) + 2
     expected_sent = sum(
         activity.expected_counts(c, p, day, events, customers)["sent"]
-        for c in emulator_server.emulator.inspect.campaigns()
+        for c in moengage_emulator_server.emulator.inspect.campaigns()
         if c["parent_id"] is None
         for p in activity.stats_platforms(c)
         for day in DAYS
@@ -119,12 +123,12 @@ def test_catalogue_then_a_backfill_then_an_idempotent_rerun(emulator_server, res
     chart = metadata["per_day"].value
     assert "| day | sent | delivered | clicks | conversions |" in chart
     assert f"{DAYS[0].isoformat()} |" in chart and "(re-pulled)" in chart
-    _assert_matches_emulator(resources, emulator_server, customers, events)
+    _assert_matches_emulator(resources, moengage_emulator_server, customers, events)
     counts = _counts(resources)
 
     # Late events restate the last day; nightly runs re-pull one partition at a time.
     late = activity.events(DAYS[-1:], salt=1)
-    with client_for(emulator_server) as client:
+    with client_for(moengage_emulator_server) as client:
         activity.send(client, customers, late)
     for day in DAYS:
         rerun = dg.materialize(
@@ -134,17 +138,17 @@ def test_catalogue_then_a_backfill_then_an_idempotent_rerun(emulator_server, res
         )
         assert rerun.success and all(_checks(rerun).values())
     assert _counts(resources) == counts
-    _assert_matches_emulator(resources, emulator_server, customers, [*events, *late])
+    _assert_matches_emulator(resources, moengage_emulator_server, customers, [*events, *late])
 
 
-def test_stats_not_enabled_fails_the_step_with_the_reason(emulator_server, resources):
-    emulator = emulator_server.emulator.settings
+def test_stats_not_enabled_fails_the_step_with_the_reason(moengage_emulator_server, resources):
+    emulator = moengage_emulator_server.emulator.settings
     # The data key on the stats endpoint: a valid key without access, answered 403.
     denied = MoEngageResource(
         workspace_id=emulator.workspace_id,
         data_api_key=emulator.data_api_key,
         campaign_api_key=emulator.data_api_key,
-        base_url=emulator_server.url,
+        base_url=moengage_emulator_server.url,
         rate_budget_store="memory",
     )
     result = dg.materialize(
@@ -176,7 +180,7 @@ def test_report_asset_without_a_configured_report_fails_its_check_not_the_run(
 
 @pytest.fixture
 def report_server():
-    with clocked_server(Clock(REPORT_NOW)) as server:
+    with clocked_server(FakeClock(REPORT_NOW)) as server:
         yield server
 
 
@@ -262,9 +266,9 @@ def test_pull_assets_share_the_daily_partitions_pool_and_lineage(monkeypatch):
         }
     for asset in (campaigns, campaign_stats, campaign_report_files):
         assert asset.op.pool == "moengage_reports_api"
-    catalogue = graph.get(dg.AssetKey.from_user_string("moengage/campaigns"))
-    assert catalogue.partitions_def is None and "moengage" in catalogue.kinds
-    _assert_nightly_freshness(catalogue.freshness_policy)
+    campaign_list = graph.get(dg.AssetKey.from_user_string("moengage/campaigns"))
+    assert campaign_list.partitions_def is None and "moengage" in campaign_list.kinds
+    _assert_nightly_freshness(campaign_list.freshness_policy)
 
 
 def _assert_nightly_freshness(policy) -> None:
@@ -274,7 +278,7 @@ def _assert_nightly_freshness(policy) -> None:
     assert policy.fail_window.to_timedelta() == timedelta(hours=36)
 
 
-def test_the_code_location_materializes_the_catalogue_in_the_nightly_job(monkeypatch):
+def test_the_code_location_materializes_the_campaigns_in_the_nightly_job(monkeypatch):
     from dagster_project.definitions import defs as load_defs
 
     for name in ("MOENGAGE_WORKSPACE_ID", "MOENGAGE_CAMPAIGN_API_KEY", "MOENGAGE_WAREHOUSE_URL"):

@@ -5,14 +5,16 @@ from collections.abc import Iterator
 import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.emulator.clock import FakeClock
+from moengage_pipelines.emulator.pytest_plugin import client_for
 from moengage_pipelines.warehouse import Warehouse
 from tests.pull import activity
-from tests.pull.emulators import REPORT_NOW, Clock, client_for, clocked_server
+from tests.pull.emulators import REPORT_NOW, clocked_server
 
 
 @pytest.fixture
-def client(emulator_server) -> Iterator[MoEngageClient]:
-    with client_for(emulator_server) as instance:
+def client(moengage_emulator_server) -> Iterator[MoEngageClient]:
+    with client_for(moengage_emulator_server) as instance:
         yield instance
 
 
@@ -23,18 +25,18 @@ def warehouse(tmp_path) -> Iterator[Warehouse]:
 
 
 @pytest.fixture
-def seeded(emulator_server, client):
+def seeded(moengage_emulator_server, client):
     """Users and three days of events in the emulator; returns what was sent."""
     customers = activity.users()
     sent = activity.events(activity.DAYS)
     activity.send(client, customers, sent)
-    assert emulator_server.emulator.inspect.dropped() == []
+    assert moengage_emulator_server.emulator.inspect.dropped() == []
     return customers, sent
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(REPORT_NOW)
+def clock() -> FakeClock:
+    return FakeClock(REPORT_NOW)
 
 
 @pytest.fixture

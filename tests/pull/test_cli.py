@@ -6,19 +6,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from moengage_pipelines.cli import main
-from moengage_pipelines.pull.tables import CAMPAIGNS_TABLE, STATS_DAILY_TABLE
+from moengage_pipelines.pull.campaigns.table import CAMPAIGNS_TABLE
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE
 from moengage_pipelines.warehouse import Warehouse
 from tests.pull.activity import DAYS
 from tests.pull.emulators import define_report
 
 
 @pytest.fixture
-def cli_env(emulator_server, monkeypatch, tmp_path):
-    settings = emulator_server.emulator.settings
+def cli_env(moengage_emulator_server, monkeypatch, tmp_path):
+    settings = moengage_emulator_server.emulator.settings
     monkeypatch.setenv("MOENGAGE_WORKSPACE_ID", settings.workspace_id)
     monkeypatch.setenv("MOENGAGE_DATA_API_KEY", settings.data_api_key)
     monkeypatch.setenv("MOENGAGE_CAMPAIGN_API_KEY", settings.campaign_api_key)
-    monkeypatch.setenv("MOENGAGE_BASE_URL", emulator_server.url)
+    monkeypatch.setenv("MOENGAGE_BASE_URL", moengage_emulator_server.url)
     monkeypatch.setenv("MOENGAGE_RATE_BUDGET_PATH", str(tmp_path / "budget.sqlite"))
     monkeypatch.delenv("MOENGAGE_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("MOENGAGE_RESULTS_URL", f"duckdb:///{tmp_path}/cli.duckdb")

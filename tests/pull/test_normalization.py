@@ -4,13 +4,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from moengage_pipelines.pull.keys import normalize_locale, normalize_platform, normalize_variation
-from moengage_pipelines.pull.normalization import (
-    StatsContext,
-    daily_rows,
-    flatten_stats,
-    parse_number,
+from moengage_pipelines.pull.stats.daily import daily_rows
+from moengage_pipelines.pull.stats.keys import (
+    normalize_locale,
+    normalize_platform,
+    normalize_variation,
 )
+from moengage_pipelines.pull.stats.normalize import StatsContext, flatten_stats, parse_number
 
 DAY = date(2025, 3, 4)
 CONTEXT = StatsContext(DAY, "CLICK_THROUGH", "TOTAL", datetime(2025, 3, 5, 6, tzinfo=UTC))

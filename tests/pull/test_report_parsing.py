@@ -9,7 +9,9 @@ import pyarrow as pa
 import pytest
 
 from moengage_pipelines.pull.errors import ResponseShapeError
-from moengage_pipelines.pull.reports import column_names, read_report, report_filename
+from moengage_pipelines.pull.report_files.columns import column_names
+from moengage_pipelines.pull.report_files.fetch import report_filename
+from moengage_pipelines.pull.report_files.normalize import read_report
 
 PUSH_CSV = (
     "Date,Campaign Name,Campaign ID,All Platform Sent,All Platform CTR,Android Impressions,"

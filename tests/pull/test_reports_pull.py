@@ -4,12 +4,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from moengage_pipelines.pull.report_pull import pull_report
-from moengage_pipelines.pull.stats_pull import pull_stats
-from moengage_pipelines.pull.tables import STATS_DAILY_TABLE
+from moengage_pipelines.emulator.pytest_plugin import client_for
+from moengage_pipelines.pull.report_files.load import pull_report
+from moengage_pipelines.pull.stats.load import pull_stats
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE
 from tests.pull import activity
 from tests.pull.activity import DAYS
-from tests.pull.emulators import client_for, define_report
+from tests.pull.emulators import define_report
 
 NAME = "Daily Campaign Report"
 TABLE = "moengage_report_daily_campaign_report"

@@ -5,18 +5,20 @@ from datetime import date, timedelta
 
 import pytest
 
-from moengage_pipelines.pull.catalogue_pull import pull_catalogue
+from moengage_pipelines.emulator.pytest_plugin import client_for
+from moengage_pipelines.pull.campaigns.load import pull_campaigns
 from moengage_pipelines.pull.errors import (
     ResponseShapeError,
     StatsNotEnabledError,
     StatsWindowError,
 )
-from moengage_pipelines.pull.stats import StatsOptions, fetch_day, iter_stats_pages
-from moengage_pipelines.pull.stats_pull import pull_stats, stats_days
-from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_TABLE
+from moengage_pipelines.pull.stats.fetch import fetch_day, iter_stats_pages
+from moengage_pipelines.pull.stats.load import pull_stats
+from moengage_pipelines.pull.stats.request import StatsOptions
+from moengage_pipelines.pull.stats.selection import stats_days
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
 from tests.pull import activity
 from tests.pull.activity import DAYS
-from tests.pull.emulators import client_for
 
 
 def _stats_requests(server) -> int:
@@ -29,11 +31,11 @@ def _daily(warehouse) -> dict[tuple, dict]:
 
 
 def test_stats_match_what_the_emulator_derives_from_the_events_sent(
-    emulator_server, client, warehouse, seeded
+    moengage_emulator_server, client, warehouse, seeded
 ):
     customers, sent = seeded
-    campaigns = emulator_server.emulator.inspect.campaigns()
-    pull_catalogue(client, warehouse)
+    campaigns = moengage_emulator_server.emulator.inspect.campaigns()
+    pull_campaigns(client, warehouse)
     report = pull_stats(client, warehouse, DAYS)
     assert [day.day for day in report.days] == list(DAYS)
     assert report.issues == []
@@ -78,21 +80,21 @@ def test_stats_match_what_the_emulator_derives_from_the_events_sent(
     }
 
 
-def test_25_campaigns_take_3_requests_a_day(emulator_server, client, warehouse, seeded):
-    pull_catalogue(client, warehouse)
-    before = _stats_requests(emulator_server)
+def test_25_campaigns_take_3_requests_a_day(moengage_emulator_server, client, warehouse, seeded):
+    pull_campaigns(client, warehouse)
+    before = _stats_requests(moengage_emulator_server)
     report = pull_stats(client, warehouse, DAYS[:2])
     assert [day.requests for day in report.days] == [3, 3]
     assert [day.campaigns_asked for day in report.days] == [25, 25]
-    assert _stats_requests(emulator_server) - before == 6
+    assert _stats_requests(moengage_emulator_server) - before == 6
 
 
 def test_without_ids_every_active_campaign_is_paged_by_total_pages(
-    emulator_server, client, warehouse, seeded
+    moengage_emulator_server, client, warehouse, seeded
 ):
     customers, sent = seeded
     day = DAYS[1]
-    campaigns = emulator_server.emulator.inspect.campaigns()
+    campaigns = moengage_emulator_server.emulator.inspect.campaigns()
     active = {
         c["campaign_id"]
         for c in campaigns
@@ -104,15 +106,19 @@ def test_without_ids_every_active_campaign_is_paged_by_total_pages(
     assert len(active) > 10  # more than one page
     fetched = fetch_day(client, day, None)
     assert fetched.campaigns == active
-    assert fetched.requests == math.ceil(len(active) / 10) == _stats_requests(emulator_server)
+    assert (
+        fetched.requests
+        == math.ceil(len(active) / 10)
+        == _stats_requests(moengage_emulator_server)
+    )
     assert fetched.issues == []
 
 
 def test_every_attribution_and_metric_type_asked_is_stored_apart(
-    emulator_server, client, warehouse, seeded
+    moengage_emulator_server, client, warehouse, seeded
 ):
     customers, sent = seeded
-    pull_catalogue(client, warehouse)
+    pull_campaigns(client, warehouse)
     options = StatsOptions(
         attribution_types=("CLICK_THROUGH", "VIEW_THROUGH"), metric_types=("TOTAL",)
     )
@@ -124,7 +130,7 @@ def test_every_attribution_and_metric_type_asked_is_stored_apart(
     by_key = {
         (r["campaign_id"], r["platform"], r["attribution_type"]): r["conversions"] for r in rows
     }
-    for campaign in emulator_server.emulator.inspect.campaigns():
+    for campaign in moengage_emulator_server.emulator.inspect.campaigns():
         for platform in activity.stats_platforms(campaign):
             for attribution in ("CLICK_THROUGH", "VIEW_THROUGH"):
                 expected = activity.expected_counts(
@@ -135,10 +141,10 @@ def test_every_attribution_and_metric_type_asked_is_stored_apart(
 
 
 def test_a_re_pull_replaces_a_days_rows_with_the_restated_numbers(
-    emulator_server, client, warehouse, seeded
+    moengage_emulator_server, client, warehouse, seeded
 ):
     customers, sent = seeded
-    pull_catalogue(client, warehouse)
+    pull_campaigns(client, warehouse)
     pull_stats(client, warehouse, DAYS)
     counts = (warehouse.count(STATS_TABLE), warehouse.count(STATS_DAILY_TABLE))
     # Late events for the last day: its conversions restate.
@@ -148,7 +154,7 @@ def test_a_re_pull_replaces_a_days_rows_with_the_restated_numbers(
     assert (warehouse.count(STATS_TABLE), warehouse.count(STATS_DAILY_TABLE)) == counts
     daily = _daily(warehouse)
     restated = 0
-    for campaign in emulator_server.emulator.inspect.campaigns():
+    for campaign in moengage_emulator_server.emulator.inspect.campaigns():
         for platform in activity.stats_platforms(campaign):
             for day in DAYS:
                 expected = activity.expected_counts(
@@ -164,17 +170,19 @@ def test_a_re_pull_replaces_a_days_rows_with_the_restated_numbers(
     assert restated > 0  # the late events did change numbers, and the table shows the new ones
 
 
-def test_explicit_ids_replace_only_those_campaigns(emulator_server, client, warehouse, seeded):
-    pull_catalogue(client, warehouse)
+def test_explicit_ids_replace_only_those_campaigns(
+    moengage_emulator_server, client, warehouse, seeded
+):
+    pull_campaigns(client, warehouse)
     pull_stats(client, warehouse, DAYS[:1])
     total = warehouse.count(STATS_DAILY_TABLE)
-    one = emulator_server.emulator.inspect.campaigns()[0]["campaign_id"]
+    one = moengage_emulator_server.emulator.inspect.campaigns()[0]["campaign_id"]
     report = pull_stats(client, warehouse, DAYS[:1], campaigns=[one])
     assert report.days[0].requests == 1
     assert warehouse.count(STATS_DAILY_TABLE) == total
 
 
-def test_a_range_longer_than_30_days_is_refused_before_sending(emulator_server, client):
+def test_a_range_longer_than_30_days_is_refused_before_sending(moengage_emulator_server, client):
     start = date(2025, 1, 1)
     with pytest.raises(StatsWindowError, match="at most 30"):
         list(
@@ -186,7 +194,7 @@ def test_a_range_longer_than_30_days_is_refused_before_sending(emulator_server, 
                 metric_type="TOTAL",
             )
         )
-    assert _stats_requests(emulator_server) == 0
+    assert _stats_requests(moengage_emulator_server) == 0
     # Exactly 30 days is allowed, and MoEngage's emulator agrees.
     pages = list(
         iter_stats_pages(
@@ -197,14 +205,14 @@ def test_a_range_longer_than_30_days_is_refused_before_sending(emulator_server, 
             metric_type="TOTAL",
         )
     )
-    assert len(pages) == 1 and _stats_requests(emulator_server) == 1
+    assert len(pages) == 1 and _stats_requests(moengage_emulator_server) == 1
 
 
-def test_403_says_stats_are_not_enabled_and_writes_nothing(emulator_server, warehouse):
+def test_403_says_stats_are_not_enabled_and_writes_nothing(moengage_emulator_server, warehouse):
     # The data key on the stats endpoint: a valid key without access, answered 403.
-    wrong = emulator_server.emulator.settings.data_api_key
+    wrong = moengage_emulator_server.emulator.settings.data_api_key
     with (
-        client_for(emulator_server, campaign_api_key=wrong) as denied,
+        client_for(moengage_emulator_server, campaign_api_key=wrong) as denied,
         pytest.raises(StatsNotEnabledError, match="403") as raised,
     ):
         pull_stats(denied, warehouse, DAYS[:1], campaigns="active")
@@ -235,14 +243,14 @@ class _IgnoresOffset:
 
 
 def test_an_answer_without_data_is_an_error_not_an_empty_day(
-    emulator_server, client, warehouse, seeded
+    moengage_emulator_server, client, warehouse, seeded
 ):
     with pytest.raises(ResponseShapeError, match="no 'data' object"):
         pull_stats(_DropsData(client), warehouse, DAYS[:1], campaigns="active")
     assert not warehouse.table_exists(STATS_TABLE)
 
 
-def test_a_server_ignoring_offset_never_double_counts(emulator_server, client, seeded):
+def test_a_server_ignoring_offset_never_double_counts(moengage_emulator_server, client, seeded):
     honest = fetch_day(client, DAYS[1], None)
     repeated = fetch_day(_IgnoresOffset(client), DAYS[1], None)
     assert len(repeated.campaigns) == 10 < len(honest.campaigns)
@@ -264,8 +272,8 @@ def test_lookback_days():
     ]
 
 
-def test_without_a_catalogue_the_pull_asks_for_active_campaigns_and_says_so(
-    emulator_server, client, warehouse, seeded
+def test_without_pulled_campaigns_the_pull_asks_for_active_campaigns_and_says_so(
+    moengage_emulator_server, client, warehouse, seeded
 ):
     report = pull_stats(client, warehouse, DAYS[1:2])
     assert report.days[0].campaigns_asked is None

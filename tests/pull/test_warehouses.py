@@ -5,9 +5,10 @@ import uuid
 import psycopg
 import pytest
 
-from moengage_pipelines.pull.catalogue_pull import pull_catalogue
-from moengage_pipelines.pull.stats_pull import pull_stats
-from moengage_pipelines.pull.tables import CAMPAIGNS_TABLE, STATS_DAILY_TABLE, STATS_TABLE
+from moengage_pipelines.pull.campaigns.load import pull_campaigns
+from moengage_pipelines.pull.campaigns.table import CAMPAIGNS_TABLE
+from moengage_pipelines.pull.stats.load import pull_stats
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse
 from tests.pull import activity
 from tests.pull.activity import DAYS
@@ -34,7 +35,7 @@ def test_duckdb_and_postgres_get_the_same_rows_and_reruns_do_not_duplicate(
     client, warehouse, postgres_warehouse, seeded
 ):
     for target in (warehouse, postgres_warehouse):
-        pull_catalogue(client, target)
+        pull_campaigns(client, target)
         pull_stats(client, target, DAYS[:2])
         pull_stats(client, target, DAYS[1:2])  # a re-pull of one day: replaced, not added
     tidy_key = ("date", "campaign_id", "platform", "variation", "section", "metric")
@@ -59,8 +60,9 @@ def test_report_tables_on_postgres_match_duckdb_and_keep_their_types(
 ):
     from datetime import date
 
-    from moengage_pipelines.pull.report_pull import pull_report
-    from tests.pull.emulators import client_for, define_report
+    from moengage_pipelines.emulator.pytest_plugin import client_for
+    from moengage_pipelines.pull.report_files.load import pull_report
+    from tests.pull.emulators import define_report
 
     name, table = "Daily Campaign Report", "moengage_report_daily_campaign_report"
     generated, today = date(2025, 3, 5), date(2025, 3, 6)

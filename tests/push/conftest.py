@@ -44,9 +44,11 @@ def dead_letters(results: Warehouse) -> DeadLetterWriter:
 
 
 @pytest.fixture
-def client(emulator, emulator_settings):
+def client(moengage_emulator, moengage_emulator_settings):
     """A real MoEngageClient talking to the in-process emulator."""
     from moengage_pipelines.api.client import MoEngageClient
 
-    with MoEngageClient(emulator_settings, transport=emulator.transport()) as instance:
+    with MoEngageClient(
+        moengage_emulator_settings, transport=moengage_emulator.transport()
+    ) as instance:
         yield instance

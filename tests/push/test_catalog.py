@@ -7,9 +7,10 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from moengage_pipelines.push.catalog_state import MemoryCatalogState, WarehouseCatalogState
+from moengage_pipelines.push.catalog.state import MemoryCatalogState, WarehouseCatalogState
 from moengage_pipelines.push.mapping import MappingError
-from moengage_pipelines.push.pipeline import PushOptions, run_push
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
 
 MAPPING = {
     "entity": "catalog", "catalog": "products", "price_currency": "EUR", "id_column": "sku",
@@ -133,11 +134,11 @@ def test_existing_catalog_without_known_id_is_a_clear_error(parquet_source, clie
         run_push(parquet_source(_items(["c-2"])), MAPPING, client, sync_name="c")
 
 
-def test_catalog_dry_run_sends_nothing(parquet_source, client, emulator):
+def test_catalog_dry_run_sends_nothing(parquet_source, client, moengage_emulator):
     report = run_push(parquet_source(_items(["d-1", "d-2"])), MAPPING, client, sync_name="d",
                       options=PushOptions(dry_run=True))
     assert report.items_sent == 2 and report.bodies == 1
-    assert emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
+    assert moengage_emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
 
 
 def test_catalog_id_is_remembered_next_to_the_dead_letters(parquet_source, client, dead_letters):
@@ -162,22 +163,22 @@ def _attribute_types(emulator, name: str) -> dict[str, str]:
 
 
 def test_missing_attributes_are_added_to_an_existing_catalog(
-    parquet_source, client, emulator, dead_letters
+    parquet_source, client, moengage_emulator, dead_letters
 ):
     narrow = {**MAPPING, "attributes": {"price": "price"}}
     run_push(parquet_source(_items(["n-1"])), narrow, client, sync_name="n",
              dead_letters=dead_letters)
-    assert "in_stock" not in _attribute_types(emulator, "products")
-    assert _requests(emulator, "catalog_attributes") == 0  # created with its attributes
+    assert "in_stock" not in _attribute_types(moengage_emulator, "products")
+    assert _requests(moengage_emulator, "catalog_attributes") == 0  # created with its attributes
 
     report = run_push(parquet_source(_items(["n-1", "n-2"])), MAPPING, client, sync_name="n",
                       dead_letters=dead_letters)
     assert report.items_sent == 2 and report.items_invalid == 0 and report.rows_rejected == 0
-    types = _attribute_types(emulator, "products")
+    types = _attribute_types(moengage_emulator, "products")
     assert {k: types[k] for k in ("price", "in_stock", "added", "store")} == {
         "price": "double", "in_stock": "bool", "added": "datetime", "store": "geopoint",
     }
-    assert _requests(emulator, "catalog_attributes") == 1
+    assert _requests(moengage_emulator, "catalog_attributes") == 1
     catalog_id = WarehouseCatalogState(dead_letters.warehouse).catalog_id("products")
     found = _search(client, catalog_id, ["n-1", "n-2"])
     assert found["n-1"]["in_stock"] is True and found["n-2"]["store"] == "12.9716,77.5946"
@@ -185,17 +186,17 @@ def test_missing_attributes_are_added_to_an_existing_catalog(
     # Every attribute is known now: the next push spends no request on attributes.
     run_push(parquet_source(_items(["n-3"])), MAPPING, client, sync_name="n",
              dead_letters=dead_letters)
-    assert _requests(emulator, "catalog_attributes") == 1
+    assert _requests(moengage_emulator, "catalog_attributes") == 1
 
 
 def test_changing_an_attribute_type_is_a_clear_error_and_sends_nothing(
-    parquet_source, client, emulator, dead_letters
+    parquet_source, client, moengage_emulator, dead_letters
 ):
-    from moengage_pipelines.push.catalog_schema import CatalogAttributeTypeError
+    from moengage_pipelines.push.catalog.schema import CatalogAttributeTypeError
 
     run_push(parquet_source(_items(["t-1"])), MAPPING, client, sync_name="t",
              dead_letters=dead_letters)
-    requests = _requests(emulator, "total")
+    requests = _requests(moengage_emulator, "total")
     retyped = {**MAPPING, "attributes": {**MAPPING["attributes"],
                                          "price": {"column": "price", "type": "string"}}}
     for dry_run in (True, False):
@@ -206,13 +207,13 @@ def test_changing_an_attribute_type_is_a_clear_error_and_sends_nothing(
         assert "'price'" in message and "is double" in message and "gives string" in message
         assert "cannot change the type" in message
     # Nothing was sent: neither attributes nor items; the catalog keeps its type.
-    assert _requests(emulator, "total") == requests
-    assert _attribute_types(emulator, "products")["price"] == "double"
+    assert _requests(moengage_emulator, "total") == requests
+    assert _attribute_types(moengage_emulator, "products")["price"] == "double"
     assert isinstance(raised.value, MappingError)
 
 
-def test_a_source_column_changing_type_is_caught_too(parquet_source, client, emulator):
-    from moengage_pipelines.push.catalog_schema import CatalogAttributeTypeError
+def test_a_source_column_changing_type_is_caught_too(parquet_source, client, moengage_emulator):
+    from moengage_pipelines.push.catalog.schema import CatalogAttributeTypeError
 
     state = MemoryCatalogState()
     run_push(parquet_source(_items(["s-1"])), MAPPING, client, sync_name="s",
@@ -221,4 +222,4 @@ def test_a_source_column_changing_type_is_caught_too(parquet_source, client, emu
     data["in_stock"] = ["yes"]  # a text column now: inferred as string, the catalog has bool
     with pytest.raises(CatalogAttributeTypeError, match="'in_stock' \\(column 'in_stock'\\)"):
         run_push(parquet_source(data), MAPPING, client, sync_name="s", catalog_state=state)
-    assert _requests(emulator, "catalog_items_add") == 1
+    assert _requests(moengage_emulator, "catalog_items_add") == 1

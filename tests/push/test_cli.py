@@ -67,13 +67,13 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def server_env(monkeypatch, emulator_server):
+def server_env(monkeypatch, moengage_emulator_server):
     """MOENGAGE_* variables pointing the CLI at the emulator's loopback server."""
     monkeypatch.setenv("MOENGAGE_WORKSPACE_ID", "TEST_WORKSPACE")
     monkeypatch.setenv("MOENGAGE_DATA_API_KEY", "test-data-key")
     monkeypatch.setenv("MOENGAGE_CAMPAIGN_API_KEY", "test-campaign-key")
-    monkeypatch.setenv("MOENGAGE_BASE_URL", emulator_server.url)
-    return emulator_server.emulator
+    monkeypatch.setenv("MOENGAGE_BASE_URL", moengage_emulator_server.url)
+    return moengage_emulator_server.emulator
 
 
 def _expected_elements() -> list[bytes]:

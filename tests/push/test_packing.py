@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moengage_pipelines.push.packing import (
+from moengage_pipelines.push.pack.packer import (
     TRANSITION_PREFIX,
     BodyPacker,
     catalog_packer,
@@ -194,7 +194,7 @@ def test_null_elements_are_skipped_across_batches(values, limit, batch, max_elem
 
 
 def test_blank_rows_removes_their_bytes():
-    from moengage_pipelines.push.packing import blank_rows
+    from moengage_pipelines.push.prepare.elements import blank_rows
 
     array = pa.array(["aaa,", None, "bbbb,", "cc,"], pa.string()).slice(0)
     blanked = blank_rows(array, np.array([False, False, True, False]))

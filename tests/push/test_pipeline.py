@@ -9,7 +9,9 @@ import pyarrow as pa
 import pytest
 
 from moengage_pipelines.push.mapping import MappingError
-from moengage_pipelines.push.pipeline import PushOptions, RowsRejectedError, run_push
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
+from moengage_pipelines.push.report import RowsRejectedError
 from tests.push.conftest import NOW
 
 EVENTS = {
@@ -113,12 +115,14 @@ def test_fail_on_rejects_raises_with_the_report(parquet_source):
     assert caught.value.report.rows_valid == 2
 
 
-def test_mapping_problems_fail_before_any_row(parquet_source, dead_letters, client, emulator):
+def test_mapping_problems_fail_before_any_row(
+    parquet_source, dead_letters, client, moengage_emulator
+):
     mapping = {**EVENTS, "attributes": ["price", "missing_column"]}
     with pytest.raises(MappingError, match="missing_column"):
         run_push(parquet_source(_events(3)), mapping, client, sync_name="x",
                  dead_letters=dead_letters)
-    assert emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
+    assert moengage_emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
     assert dead_letters.count("x") == 0
 
 

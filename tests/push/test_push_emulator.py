@@ -9,7 +9,8 @@ import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
 from moengage_pipelines.config import MoEngageSettings
-from moengage_pipelines.push.pipeline import PushOptions, run_push
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
 
 USERS = {
     "entity": "users", "customer_id": "uid", "email": "email", "first_name": "first",
@@ -29,7 +30,7 @@ def _user_rows() -> dict:
     }
 
 
-def test_users_reach_the_emulator_exactly(parquet_source, client, emulator, dead_letters):
+def test_users_reach_the_emulator_exactly(parquet_source, client, moengage_emulator, dead_letters):
     report = run_push(parquet_source(_user_rows()), USERS, client, sync_name="users",
                       dead_letters=dead_letters)
     assert dict(report.rejected_by_rule) == {
@@ -37,7 +38,7 @@ def test_users_reach_the_emulator_exactly(parquet_source, client, emulator, dead
         "non_finite_number": 1,
     }
     assert report.users_sent == 3 and report.failed_bodies == 0
-    users = emulator.inspect.users()
+    users = moengage_emulator.inspect.users()
     assert set(users) == {"user-1", "user-5", "user-7"}
     assert users["user-1"]["email"] == "a@x.io"
     assert users["user-1"]["plan"] == "gold"
@@ -47,7 +48,7 @@ def test_users_reach_the_emulator_exactly(parquet_source, client, emulator, dead
     assert users["user-5"]["tags"] == ["é"]
     assert users["user-7"]["score"] == 1e300
     assert "plan" not in users["user-7"]  # nulls are left out, not sent
-    assert emulator.inspect.dropped() == []
+    assert moengage_emulator.inspect.dropped() == []
     assert dead_letters.count("users") == 4
 
 
@@ -88,7 +89,7 @@ def _assert_events_match(emulator, data: dict, n: int) -> None:
     assert emulator.inspect.dropped() == []
 
 
-def test_events_reach_the_emulator_exactly(parquet_source, client, emulator):
+def test_events_reach_the_emulator_exactly(parquet_source, client, moengage_emulator):
     n = 2_000
     data = _event_rows(n)
     report = run_push(
@@ -102,20 +103,20 @@ def test_events_reach_the_emulator_exactly(parquet_source, client, emulator):
     assert report.events_sent == n - 4
     assert report.bodies > 5
     assert report.largest_body_bytes <= 20_000
-    _assert_events_match(emulator, data, n)
+    _assert_events_match(moengage_emulator, data, n)
     # Bodies arrive concurrently, so pick user-1's earliest event by time, not by arrival.
     first = min(
-        (e for e in emulator.inspect.events() if e["customer_id"] == "user-1"),
+        (e for e in moengage_emulator.inspect.events() if e["customer_id"] == "user-1"),
         key=lambda e: e["time"],
     )
     assert first["platform"] == "iOS"
     assert first["time"] == dt.datetime(2025, 1, 1, 0, 0, 1, tzinfo=dt.UTC).timestamp()
 
 
-def test_events_over_a_real_loopback_server(parquet_source, emulator_server):
+def test_events_over_a_real_loopback_server(parquet_source, moengage_emulator_server):
     settings = MoEngageSettings(
         workspace_id="TEST_WORKSPACE", data_api_key="test-data-key",
-        campaign_api_key="test-campaign-key", base_url=emulator_server.url,
+        campaign_api_key="test-campaign-key", base_url=moengage_emulator_server.url,
     )
     n = 1_500
     data = _event_rows(n)
@@ -126,19 +127,19 @@ def test_events_over_a_real_loopback_server(parquet_source, emulator_server):
                           options=PushOptions(max_body_bytes=10_000, concurrency=4))
     assert report.failed_bodies == 0
     assert report.events_sent == n - 4
-    _assert_events_match(emulator_server.emulator, data, n)
+    _assert_events_match(moengage_emulator_server.emulator, data, n)
 
 
-def test_dry_run_sends_nothing(parquet_source, client, emulator):
+def test_dry_run_sends_nothing(parquet_source, client, moengage_emulator):
     report = run_push(parquet_source(_event_rows(50)), EVENTS, client, sync_name="events",
                       options=PushOptions(dry_run=True))
     assert report.events_sent == 46
-    assert emulator.inspect.events() == []
-    assert emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
+    assert moengage_emulator.inspect.events() == []
+    assert moengage_emulator.inspect.counters().get("total", {}).get("requests", 0) == 0
 
 
 @pytest.mark.parametrize("update_existing_only", [False, True])
-def test_update_existing_only(parquet_source, client, emulator, update_existing_only):
+def test_update_existing_only(parquet_source, client, moengage_emulator, update_existing_only):
     run_push(parquet_source({"uid": ["user-1"], "plan": ["gold"]}),
              {"entity": "users", "customer_id": "uid", "attributes": ["plan"]}, client,
              sync_name="seed")
@@ -146,12 +147,14 @@ def test_update_existing_only(parquet_source, client, emulator, update_existing_
                "update_existing_only": update_existing_only}
     run_push(parquet_source({"uid": ["user-1", "user-2"], "plan": ["silver", "free"]}),
              mapping, client, sync_name="users")
-    users = emulator.inspect.users()
+    users = moengage_emulator.inspect.users()
     assert users["user-1"]["plan"] == "silver"
     assert ("user-2" in users) is not update_existing_only
 
 
-def test_zoned_times_arrive_in_utc_through_parallel_batches(parquet_source, client, emulator):
+def test_zoned_times_arrive_in_utc_through_parallel_batches(
+    parquet_source, client, moengage_emulator
+):
     zone = dt.timezone(dt.timedelta(hours=5, minutes=30))
     moments = [dt.datetime(2025, 3, 1, 12, 0, tzinfo=zone) + dt.timedelta(minutes=i)
                for i in range(40)]
@@ -161,5 +164,5 @@ def test_zoned_times_arrive_in_utc_through_parallel_batches(parquet_source, clie
                "event_time_column": "at"}
     run_push(parquet_source(data), mapping, client, sync_name="tz",
              options=PushOptions(batch_rows=3))
-    received = {e["customer_id"]: e["time"] for e in emulator.inspect.events()}
+    received = {e["customer_id"]: e["time"] for e in moengage_emulator.inspect.events()}
     assert received == {f"user-{i:02d}": moments[i].timestamp() for i in range(40)}

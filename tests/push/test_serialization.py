@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moengage_pipelines.push.mapping import load_mapping
-from moengage_pipelines.push.serialization import ElementSerializer
+from moengage_pipelines.push.prepare.serializer import ElementSerializer
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 

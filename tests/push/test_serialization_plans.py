@@ -19,11 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moengage_pipelines.push.mapping import load_mapping
-from moengage_pipelines.push.serialization import (
-    ElementSerializer,
-    compile_plan,
-    filled_columns,
-)
+from moengage_pipelines.push.prepare.plan import compile_plan, filled_columns
+from moengage_pipelines.push.prepare.serializer import ElementSerializer
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 

@@ -26,8 +26,9 @@ from moengage_pipelines.api.retries import RetryConfig
 from moengage_pipelines.config import MoEngageSettings
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
-from moengage_pipelines.push.pipeline import PushOptions, run_push
-from moengage_pipelines.push.state import PushLedger
+from moengage_pipelines.push.ledger import PushLedger
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
 from moengage_pipelines.sources import ParquetSource
 from moengage_pipelines.warehouse import Warehouse
 
@@ -109,8 +110,8 @@ def server_client(server, **retry) -> MoEngageClient:
 
 
 @pytest.fixture
-def server(emulator_server):
-    return emulator_server
+def server(moengage_emulator_server):
+    return moengage_emulator_server
 
 
 @pytest.fixture
@@ -217,8 +218,9 @@ KILLED_PUSH = textwrap.dedent(
     from moengage_pipelines.api.client import MoEngageClient
     from moengage_pipelines.api.ratebudget import RateBudget
     from moengage_pipelines.config import MoEngageSettings
-    from moengage_pipelines.push.pipeline import PushOptions, run_push
-    from moengage_pipelines.push.state import PushLedger
+    from moengage_pipelines.push.options import PushOptions
+    from moengage_pipelines.push.pipeline import run_push
+    from moengage_pipelines.push.ledger import PushLedger
     from moengage_pipelines.sources import ParquetSource
     from moengage_pipelines.warehouse import Warehouse
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from moengage_pipelines.push.ledger import PushLedger
 from moengage_pipelines.push.pipeline import run_push
-from moengage_pipelines.push.state import PushLedger
 
 MAPPING = {
     "entity": "catalog", "catalog": "products", "price_currency": "EUR", "id_column": "sku",
@@ -40,20 +40,20 @@ def _requests(emulator, endpoint: str) -> int:
 
 
 def test_unchanged_catalog_bodies_are_skipped_and_changed_ones_upserted(
-    parquet_source, client, emulator, results, dead_letters
+    parquet_source, client, moengage_emulator, results, dead_letters
 ):
     ledger = PushLedger(results)
     skus = [f"sku-{i:03d}" for i in range(120)]
     first = run_push(parquet_source(_items(skus)), MAPPING, client, sync_name="catalog",
                      dead_letters=dead_letters, ledger=ledger)
     assert first.bodies == 3 and first.items_sent == 120
-    adds = _requests(emulator, "catalog_items_add")
+    adds = _requests(moengage_emulator, "catalog_items_add")
 
     again = run_push(parquet_source(_items(skus)), MAPPING, client, sync_name="catalog",
                      dead_letters=dead_letters, ledger=ledger)
     assert (again.bodies, again.items_sent) == (0, 0)
     assert again.bodies_skipped == 3 and again.rows_skipped == 120
-    assert _requests(emulator, "catalog_items_add") == adds
+    assert _requests(moengage_emulator, "catalog_items_add") == adds
 
     # One item of the second body changes: that body alone is sent, as an update.
     changed = _items(skus)
@@ -61,7 +61,7 @@ def test_unchanged_catalog_bodies_are_skipped_and_changed_ones_upserted(
     third = run_push(parquet_source(changed), MAPPING, client, sync_name="catalog",
                      dead_letters=dead_letters, ledger=ledger)
     assert third.bodies_skipped == 2 and third.items_updated == 50
-    assert _requests(emulator, "catalog_items_add") == adds + 1
+    assert _requests(moengage_emulator, "catalog_items_add") == adds + 1
     catalog_id = ledger.read("catalog").column("destination")[0].as_py().rsplit("/", 1)[1]
     assert _search(client, catalog_id, ["sku-070"])["sku-070"]["price"] == 99.0
 

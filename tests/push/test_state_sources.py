@@ -10,8 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from moengage_pipelines.push.pipeline import PushOptions, run_push
-from moengage_pipelines.push.state import PushLedger
+from moengage_pipelines.push.ledger import PushLedger
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pipeline import run_push
 from moengage_pipelines.sources import DuckDBSource, PostgresSource, open_source
 from moengage_pipelines.sources.errors import SourceError
 from moengage_pipelines.warehouse import ColumnNotFoundError, Warehouse

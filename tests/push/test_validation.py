@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from moengage_pipelines.push.mapping import MappingError, load_mapping
-from moengage_pipelines.push.serialization import ElementSerializer
+from moengage_pipelines.push.prepare.serializer import ElementSerializer
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 PAST = dt.datetime(2025, 5, 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from moengage_pipelines.warehouse import Warehouse
+from moengage_pipelines.warehouse import Warehouse, quote_identifier
 
 
 def unique_schema() -> str:
@@ -18,7 +18,7 @@ def unique_schema() -> str:
 
 def drop_schema(dsn: str, schema: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f"DROP SCHEMA IF EXISTS {quote_identifier(schema)} CASCADE")
 
 
 @pytest.fixture

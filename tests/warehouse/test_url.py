@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from moengage_pipelines.warehouse import Warehouse, WarehouseError, WarehouseURL, redact_url
+from moengage_pipelines.redaction import redact_url
+from moengage_pipelines.warehouse import Warehouse, WarehouseError, WarehouseURL
 
 
 @pytest.mark.parametrize(

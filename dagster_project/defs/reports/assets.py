@@ -25,10 +25,11 @@ from dagster_project.defs.reports.metadata import day_chart_markdown, table_sche
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from moengage_pipelines.pull.errors import PullError
-from moengage_pipelines.pull.report_pull import ReportPullReport, pull_report
-from moengage_pipelines.pull.stats import StatsOptions
-from moengage_pipelines.pull.stats_pull import CHART_METRICS, pull_stats, stats_days
-from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_SCHEMA, STATS_TABLE
+from moengage_pipelines.pull.report_files.load import ReportPullReport, pull_report
+from moengage_pipelines.pull.stats.load import CHART_METRICS, pull_stats
+from moengage_pipelines.pull.stats.request import StatsOptions
+from moengage_pipelines.pull.stats.selection import stats_days
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_SCHEMA, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse
 
 POOL = "moengage_reports_api"
@@ -60,9 +61,9 @@ class CampaignStatsConfig(dg.Config):
     )
     metric_types: list[str] = Field(default=["TOTAL"], description="TOTAL and/or UNIQUE.")
     campaigns: str = Field(
-        default="catalogue",
+        default="pulled",
         description=(
-            "'catalogue': every campaign of moengage_campaigns created by the day (10 per "
+            "'pulled': every campaign of moengage_campaigns created by the day (10 per "
             "request); 'active': let MoEngage list the campaigns active that day."
         ),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.resources import WarehouseResource
-from moengage_pipelines.pull.tables import STATS_DAILY_TABLE, STATS_TABLE
+from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse, quote_identifier
 
 STATS_KEY = dg.AssetKey(["moengage_reports", "campaign_stats"])

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from moengage_pipelines.pull.stats_pull import CHART_METRICS, DaySummary
+from moengage_pipelines.pull.stats.load import CHART_METRICS, DaySummary
 
 __all__ = ["day_chart_markdown", "table_schema"]
 

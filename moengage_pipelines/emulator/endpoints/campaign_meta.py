@@ -12,19 +12,17 @@ pool, shared with search.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from moengage_pipelines.emulator import campaign_reachability
+import moengage_pipelines.emulator.campaign_reachability as campaign_reachability
+from moengage_pipelines.emulator.call import Call
 from moengage_pipelines.emulator.campaign_catalog import Campaign
 from moengage_pipelines.emulator.campaign_query import DELIVERY_TYPES, QueryRules
 from moengage_pipelines.emulator.endpoints.campaigns import requested_page
-from moengage_pipelines.emulator.envelopes import CAMPAIGNS
 from moengage_pipelines.emulator.http import Response
 from moengage_pipelines.emulator.routing import Route, Router
+from moengage_pipelines.emulator.state import EmulatorState
 from moengage_pipelines.emulator.store import Store
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Call, Emulator
 
 __all__ = ["META_RULES", "meta_item", "register"]
 
@@ -86,19 +84,19 @@ def meta(call: Call) -> Response:
     )
 
 
-def register(router: Router, emulator: Emulator) -> None:
+def register(router: Router, state: EmulatorState) -> None:
     """Add the campaign meta route."""
-    campaign_reachability.install(emulator.store)
+    campaign_reachability.install(state.store)
     router.add(
         Route(
             "POST",
             "/core-services/v1/campaigns/meta",
             "campaigns_meta",
             meta,
-            envelope=CAMPAIGNS,
+            family="campaigns",
             auth="campaign",
             appkey="required",
-            max_bytes=emulator.settings.data_api_max_bytes,
+            max_bytes=state.settings.data_api_max_bytes,
             pools=("campaigns",),
         )
     )

@@ -6,8 +6,9 @@ allows more enum values); the answer is a bare array of the page.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from moengage_pipelines.emulator.call import Call
 from moengage_pipelines.emulator.campaign_catalog import Campaign, catalogue
 from moengage_pipelines.emulator.campaign_query import (
     DELIVERY_TYPES,
@@ -16,12 +17,9 @@ from moengage_pipelines.emulator.campaign_query import (
     QueryRules,
     parse_query,
 )
-from moengage_pipelines.emulator.envelopes import CAMPAIGNS
 from moengage_pipelines.emulator.http import Response
 from moengage_pipelines.emulator.routing import Route, Router
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Call, Emulator
+from moengage_pipelines.emulator.state import EmulatorState
 
 __all__ = ["SEARCH_RULES", "register", "requested_page", "search_item"]
 
@@ -82,7 +80,7 @@ def search(call: Call) -> Response:
     return call.ok([search_item(c, with_children=query.include_children) for c in page])
 
 
-def register(router: Router, emulator: Emulator) -> None:
+def register(router: Router, state: EmulatorState) -> None:
     """Add the campaigns routes."""
     router.add(
         Route(
@@ -90,10 +88,10 @@ def register(router: Router, emulator: Emulator) -> None:
             "/core-services/v1/campaigns/search",
             "campaigns_search",
             search,
-            envelope=CAMPAIGNS,
+            family="campaigns",
             auth="campaign",
             appkey="required",
-            max_bytes=emulator.settings.data_api_max_bytes,
+            max_bytes=state.settings.data_api_max_bytes,
             pools=("campaigns",),
         )
     )

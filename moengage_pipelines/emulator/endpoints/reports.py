@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
 
 import orjson
 
-from moengage_pipelines.emulator import auth
-from moengage_pipelines.emulator.envelopes import DATA, REPORTS
+import moengage_pipelines.emulator.auth as auth
+from moengage_pipelines.emulator.call import Call
 from moengage_pipelines.emulator.http import ApiError, Response
 from moengage_pipelines.emulator.report_definitions import (
     ReportBook,
@@ -43,10 +42,8 @@ from moengage_pipelines.emulator.report_definitions import (
 )
 from moengage_pipelines.emulator.report_files import build_report
 from moengage_pipelines.emulator.routing import Route, Router, inspection_route
+from moengage_pipelines.emulator.state import EmulatorState
 from moengage_pipelines.errors import ConfigError
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Call, Emulator
 
 __all__ = ["register", "report_signature"]
 
@@ -71,16 +68,16 @@ def download(call: Call) -> Response:
     """Check the signature, name and age of the file, then answer the ZIP."""
     signature = _signature(call)
     if signature is None:
-        raise ApiError(REPORTS.error(401, "Signature missing", call.request_id))
+        raise call.refuse("signature_missing")
     app_id, filename = call.params["app_id"], call.params["filename"]
     keys = call.settings.workspaces.get(app_id)
-    host_dc = auth.check_host(call.request, call.request_id, call.route)
+    host_dc = auth.check_host(call.request, call.request_id, call.family)
     if keys is None or (host_dc is not None and host_dc != keys.dc):
         raise _bad(call, "APP_ID", f"Invalid App Id: {app_id}")
     expected = report_signature(app_id, filename, keys.campaign_api_key)
     if not hmac.compare_digest(signature, expected):
-        raise ApiError(REPORTS.error(401, "Invalid Signature", call.request_id))
-    auth.check_account(call.route, call.emulator.accounts.get(app_id), call.request_id)
+        raise call.refuse("signature_mismatch")
+    auth.check_account(call.family, call.state.accounts.get(app_id), call.request_id)
     parsed = parse_filename(filename)
     if parsed is None:
         raise _bad(
@@ -121,7 +118,7 @@ def _book(call: Call) -> tuple[ReportBook, str]:
 def list_reports(call: Call) -> Response:
     """Definitions of the workspace with their latest files."""
     _, workspace = _book(call)
-    return call.ok(call.emulator.inspect.reports(workspace))
+    return call.ok(call.inspect.reports(workspace))
 
 
 def define_report(call: Call) -> Response:
@@ -129,7 +126,7 @@ def define_report(call: Call) -> Response:
     try:
         document = orjson.loads(call.request.body or b"null")
     except orjson.JSONDecodeError:
-        raise ApiError(DATA.malformed_json(call.request_id)) from None
+        raise call.refuse("malformed_json") from None
     book, workspace = _book(call)
     try:
         definition = ReportDefinition.from_dict(document)
@@ -153,14 +150,14 @@ def clear_reports(call: Call) -> Response:
     return call.ok({"removed": book.clear(workspace)})
 
 
-def register(router: Router, emulator: Emulator) -> None:
+def register(router: Router, state: EmulatorState) -> None:
     """Add the download route and the definitions' inspection routes.
 
     The definitions of ``EmulatorSettings.reports`` are added at start-up.
     """
-    ReportBook.install(emulator.store)
-    book = ReportBook(emulator.store, emulator.settings.workspace_id)
-    for definition in emulator.settings.reports:
+    ReportBook.install(state.store)
+    book = ReportBook(state.store, state.settings.workspace_id)
+    for definition in state.settings.reports:
         book.define(definition)
     router.add(
         Route(
@@ -168,7 +165,7 @@ def register(router: Router, emulator: Emulator) -> None:
             "/campaign_reports/rest_api/{app_id}/{filename}",
             "campaign_report",
             download,
-            envelope=REPORTS,
+            family="reports",
             auth=None,
             appkey="ignored",
             json_body=False,

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moengage_pipelines import limits
+from moengage_pipelines.emulator.call import Call
 from moengage_pipelines.emulator.campaign_catalog import catalogue
 from moengage_pipelines.emulator.campaign_stats import Activity, campaign_stats, has_activity
-from moengage_pipelines.emulator.envelopes import STATS
 from moengage_pipelines.emulator.http import Response
 from moengage_pipelines.emulator.routing import Route, Router
-
-if TYPE_CHECKING:
-    from moengage_pipelines.emulator.core import Call, Emulator
+from moengage_pipelines.emulator.state import EmulatorState
 
 __all__ = ["register"]
 
@@ -121,7 +119,7 @@ def stats(call: Call) -> Response:
     )
 
 
-def register(router: Router, emulator: Emulator) -> None:
+def register(router: Router, state: EmulatorState) -> None:
     """Add the campaign-stats route."""
     router.add(
         Route(
@@ -129,10 +127,10 @@ def register(router: Router, emulator: Emulator) -> None:
             "/core-services/v1/campaign-stats",
             "campaign_stats",
             stats,
-            envelope=STATS,
+            family="stats",
             auth="campaign",
             appkey="required",
-            max_bytes=emulator.settings.data_api_max_bytes,
+            max_bytes=state.settings.data_api_max_bytes,
             pools=("campaign_stats",),
         )
     )

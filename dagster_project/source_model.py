@@ -1,0 +1,38 @@
+"""``SourceModel``: where the rows of one push come from, as written in a component's YAML."""
+
+import dagster as dg
+from pydantic import Field, model_validator
+
+__all__ = ["SourceModel"]
+
+
+class SourceModel(dg.Model):
+    """Where the rows of one push come from."""
+
+    table: str | None = Field(default=None, description="Table in the warehouse.")
+    sql: str | None = Field(
+        default=None, description="SQL run on the warehouse instead of a table."
+    )
+    parquet: str | None = Field(
+        default=None, description="Parquet file, folder or glob instead of the warehouse."
+    )
+    time_column: str | None = Field(
+        default=None,
+        description="Timestamp column that assigns rows to daily partitions (UTC, end exclusive).",
+    )
+    order_by: list[str] | None = Field(
+        default=None,
+        description=(
+            "Columns (a unique key) to read table or sql rows in, so that a re-run packs the same "
+            "bodies and the push ledger skips those sent; Parquet is read in file order."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_origin(self) -> "SourceModel":
+        given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
+        if self.parquet and self.order_by:
+            raise ValueError("order_by is for table or sql sources; Parquet is read in file order")
+        return self

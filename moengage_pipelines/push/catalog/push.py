@@ -1,0 +1,312 @@
+"""Catalog pushes: upsert items into the catalog, optionally mirror deletions.
+
+MoEngage's catalog API is synchronous and answers each request with per-item counts, so the
+push sends one body at a time (its rate limit, 100 requests a minute, makes concurrency
+pointless):
+
+1. the catalog is found or created, its missing attributes added and their types checked
+   (``schema``), once the first batch shows the source's columns;
+2. items are packed in bodies of at most 50 items and 5 MB and upserted (``upsert``): added,
+   and those MoEngage reports as existing updated;
+3. items MoEngage refuses become dead letters with the rule ``catalog_<error-id>``;
+4. in mirror mode, items pushed before (known to the state) that are no longer in the source
+   are deleted. MoEngage cannot list a catalog's items, so the state is what remembers them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from moengage_pipelines.limits import CATALOG_MAX_ITEMS
+from moengage_pipelines.push.catalog.client import CatalogClient
+from moengage_pipelines.push.catalog.schema import resolve_catalog
+from moengage_pipelines.push.catalog.state import CatalogState
+from moengage_pipelines.push.catalog.upsert import CatalogUpsert, CatalogUpsertSender
+from moengage_pipelines.push.dead_letters import DeadLetterBuffer, DeadLetterSink
+from moengage_pipelines.push.ledger import PushLedger, destination_of, tracked
+from moengage_pipelines.push.ledger.session import Destination
+from moengage_pipelines.push.mapping import CatalogMapping, MappingError
+from moengage_pipelines.push.options import PushOptions
+from moengage_pipelines.push.pack.body import Body
+from moengage_pipelines.push.pack.packer import BodyPacker, catalog_packer
+from moengage_pipelines.push.prepare.elements import ValidElements, validated_elements
+from moengage_pipelines.push.prepare.rules import Rule
+from moengage_pipelines.push.prepare.serializer import ElementSerializer
+from moengage_pipelines.push.report import PushReport
+from moengage_pipelines.push.send import (
+    BodyOutcome,
+    BodySender,
+    DeliveryResult,
+    DryRunSender,
+    Outcome,
+    deliver,
+)
+from moengage_pipelines.push.undelivered import write_held_letters
+
+if TYPE_CHECKING:
+    from moengage_pipelines.sources import Source, TimeWindow
+
+__all__ = ["run_catalog_push"]
+
+
+class _CatalogPush:
+    """One catalog push: the catalog, the items seen and stored, and their dead letters."""
+
+    def __init__(
+        self,
+        mapping: CatalogMapping,
+        client: CatalogClient | None,
+        report: PushReport,
+        letters: DeadLetterBuffer,
+        options: PushOptions,
+        state: CatalogState | None,
+    ) -> None:
+        self.mapping = mapping
+        self.client = client
+        self.report = report
+        self.letters = letters
+        self.options = options
+        self.state = state
+        self.catalog_id: str | None = None
+        self.seen: set[str] = set()
+        self.stored: set[str] = set()
+        self.update_requests = 0
+        # Source row of each id in flight, for dead letters of items MoEngage refuses.
+        self.rows: dict[str, int] = {}
+
+    # -- items ----------------------------------------------------------------------------
+
+    def unique(self, valid: ValidElements) -> ValidElements:
+        """Drop items whose id appeared earlier in this push (``duplicate_item_id``)."""
+        assert valid.keys is not None
+        keys = valid.keys.to_pylist()
+        sent = valid.elements.is_valid().to_numpy(zero_copy_only=False)
+        duplicate = np.zeros(len(keys), dtype=bool)
+        for index, key in enumerate(keys):
+            if not sent[index]:
+                continue
+            if key in self.seen:
+                duplicate[index] = True
+            else:
+                self.seen.add(key)
+                self.rows[key] = valid.first_row + index
+        if not duplicate.any():
+            return valid
+        self.letters.add_rows(
+            valid.batch,
+            np.flatnonzero(duplicate).tolist(),
+            valid.first_row,
+            self.mapping.id_column,
+            lambda i: (
+                Rule.DUPLICATE_ITEM_ID,
+                self.mapping.id_column,
+                "item id appears earlier in the source; only the first row is pushed",
+            ),
+        )
+        self.report.rows_valid -= int(duplicate.sum())
+        return valid.without(duplicate)
+
+    def bodies(self, stream: Iterator[ValidElements], packer: BodyPacker) -> Iterator[Body]:
+        """The bodies of the validated, de-duplicated items."""
+        report = self.report
+        for valid in stream:
+            for body in packer.pack(self.unique(valid).elements, valid.first_row):
+                report.largest_body_bytes = max(report.largest_body_bytes, body.size)
+                yield body
+        for body in packer.flush():
+            report.largest_body_bytes = max(report.largest_body_bytes, body.size)
+            yield body
+
+    def on_outcome(self, outcome: BodyOutcome) -> None:
+        """Count one body's items and write dead letters for those not stored."""
+        items: list[dict[str, Any]] = orjson.loads(outcome.body.payload)["items"]
+        ids = [str(item["id"]) for item in items]
+        if outcome.outcome is Outcome.SKIPPED:
+            self.stored.update(ids)  # delivered by an earlier push
+        elif outcome.outcome is Outcome.SENT and isinstance(outcome.answer, CatalogUpsert):
+            self._count_upsert(outcome.answer)
+        elif outcome.outcome is Outcome.SENT:
+            self.report.items_sent += len(items)  # a dry run: what would be sent
+            self.stored.update(ids)
+        elif outcome.outcome is Outcome.FAILED:
+            status = outcome.status or "no answer"
+            self._fail(items, f"MoEngage answered {status}: {outcome.message}")
+        for item_id in ids:
+            self.rows.pop(item_id, None)
+
+    def _count_upsert(self, upsert: CatalogUpsert) -> None:
+        report = self.report
+        by_id = {str(item["id"]): item for item in upsert.items}
+        refused = self._refuse(by_id, upsert.added.refused, upsert.added.unnamed_refusals)
+        new = [item_id for item_id in by_id if item_id not in upsert.updated_ids]
+        stored = [item_id for item_id in new if item_id not in refused]
+        if upsert.updated_ids:
+            self.update_requests += 1
+        if upsert.update_failure is not None:
+            report.failed_bodies += 1
+            report.failed_rows += len(upsert.updated_ids)
+            self._fail([by_id[item_id] for item_id in upsert.updated_ids], upsert.update_failure)
+        elif upsert.updated is not None:
+            refused_updates = self._refuse(
+                by_id, upsert.updated.refused, upsert.updated.unnamed_refusals
+            )
+            updated = [i for i in upsert.updated_ids if i not in refused_updates]
+            report.items_updated += len(updated)
+            stored += updated
+        report.items_sent += len(stored)
+        self.stored.update(stored)
+
+    def _refuse(self, by_id: dict[str, Any], refused: dict[str, Any], unnamed: int) -> set[str]:
+        """Dead letters for items MoEngage refused; returns their ids."""
+        named = {item_id for item_id in refused if item_id in by_id}
+        for item_id in named:
+            refusal = refused[item_id]
+            item = by_id[item_id]
+            self.letters.add(
+                rule=refusal.rule, column=None, message=refusal.message,
+                row=orjson.dumps(item).decode(), row_key=item_id,
+                row_number=self.rows.get(item_id, -1),
+            )
+            self.report.rows_valid -= 1
+        self.report.items_invalid += len(named) + unnamed
+        return named
+
+    def _fail(self, items: list[dict[str, Any]], message: str) -> None:
+        for item in items:
+            item_id = str(item["id"])
+            self.letters.add(
+                rule="delivery_failed", column=None, message=message,
+                row=orjson.dumps(item).decode(), row_key=item_id,
+                row_number=self.rows.get(item_id, -1), counted=False,
+            )
+
+    # -- mirror ---------------------------------------------------------------------------
+
+    def mirror(self) -> None:
+        """Delete items pushed before that the source no longer has."""
+        if self.state is None:
+            raise MappingError("mirror mode needs a catalog state that remembers pushed ids")
+        if self.catalog_id is None and not self.options.dry_run:
+            return  # the source was empty and the catalog unknown: nothing to compare
+        catalog_id = self.catalog_id or self.mapping.catalog_id or self.state.catalog_id(
+            self.mapping.catalog
+        )
+        if catalog_id is None:
+            return
+        previous = self.state.item_ids(catalog_id)
+        if self.report.failed_bodies:
+            # Some items may not be in the catalog; deleting on a partial picture is unsafe.
+            self.state.replace_item_ids(catalog_id, previous | self.stored)
+            return
+        gone = sorted(previous - self.seen)
+        if self.options.dry_run or self.client is None:
+            self.report.items_deleted = len(gone)
+            return
+        deleted: set[str] = set()
+        for start in range(0, len(gone), CATALOG_MAX_ITEMS):
+            chunk = gone[start : start + CATALOG_MAX_ITEMS]
+            self.client.delete_catalog_items(catalog_id, chunk)
+            self.report.bodies += 1
+            # Ids MoEngage no longer had count as invalid; either way they are gone.
+            deleted.update(chunk)
+        self.report.items_deleted = len(deleted)
+        self.state.replace_item_ids(catalog_id, (previous - deleted) | self.stored)
+
+
+def run_catalog_push(
+    source: Source,
+    mapping: CatalogMapping,
+    client: CatalogClient | None,
+    *,
+    settings: Destination | None,
+    sync_name: str,
+    partition: str | None,
+    window: TimeWindow | None,
+    dead_letters: DeadLetterSink | None,
+    options: PushOptions,
+    state: CatalogState | None,
+    ledger: PushLedger | None,
+) -> PushReport:
+    """Push a source into a catalog (see the module docstring); called by ``run_push``.
+
+    ``settings`` name the destination in the delivery state (the client's settings; None in a
+    dry run without a client).
+    """
+    if mapping.mirror and window is not None:
+        raise MappingError("mirror mode needs the whole source; do not pass a time window")
+    if mapping.mirror and state is None:
+        raise MappingError("mirror mode needs a catalog state that remembers pushed ids")
+    started = time.perf_counter()
+    report = PushReport(
+        sync_name=sync_name, entity="catalog", partition=partition, dry_run=options.dry_run,
+        max_body_bytes=options.catalog_max_body_bytes,
+    )
+    letters = DeadLetterBuffer(report, dead_letters, sync_name=sync_name, partition=partition)
+    packer = catalog_packer(options.catalog_max_body_bytes)
+    push = _CatalogPush(mapping, client, report, letters, options, state)
+
+    def progress(_: object = None) -> None:
+        report.duration_seconds = time.perf_counter() - started
+        if options.on_progress is not None:
+            options.on_progress(report)
+
+    with ElementSerializer(
+        mapping, now=options.now, threads=options.threads, with_keys=True
+    ) as serializer:
+        stream = validated_elements(
+            source, serializer, window=window, batch_rows=options.batch_rows,
+            max_element_bytes=packer.max_element_bytes(), report=report, letters=letters,
+            on_batch=progress,
+        )
+        first = next(stream, None)
+        if first is not None:
+            # The catalog is resolved once the first batch shows the source's columns.
+            push.catalog_id = resolve_catalog(
+                mapping, first.batch.schema, client, state, dry_run=options.dry_run
+            )
+            inner: BodySender = (
+                DryRunSender() if options.dry_run or client is None
+                else CatalogUpsertSender(client, push.catalog_id or "")
+            )
+            destination = None
+            if settings is not None and push.catalog_id is not None:
+                destination = destination_of(settings, "catalog", push.catalog_id)
+            with tracked(
+                inner, ledger, sync_name=sync_name, partition=partition,
+                destination=destination, entity="catalog", resend=options.resend,
+                read_only=options.dry_run,
+            ) as sender:
+                result = deliver(
+                    push.bodies(itertools.chain([first], stream), packer), sender,
+                    concurrency=1, on_outcome=push.on_outcome, on_progress=progress,
+                    fail_fast=options.fail_fast,
+                )
+            _apply(report, result, update_requests=push.update_requests)
+            write_held_letters(letters, result)
+    if mapping.mirror:
+        push.mirror()
+    letters.flush()
+    progress()
+    return report
+
+
+def _apply(report: PushReport, result: DeliveryResult, *, update_requests: int) -> None:
+    """Bring the delivery's totals into the report (item counts come from the answers)."""
+    report.bodies += result.bodies_sent + update_requests
+    report.bytes_sent += result.bytes_sent
+    report.retries += result.retries
+    report.http_429 += result.http_429
+    report.splits += result.splits_413 + result.splits_budget
+    report.budget_wait_seconds += result.budget_wait_seconds
+    report.bodies_skipped += result.bodies_skipped
+    report.rows_skipped += result.rows_skipped
+    report.bodies_held += result.bodies_held
+    report.rows_held += result.rows_held
+    report.failed_bodies += len(result.failures)
+    report.failed_rows += result.failed_elements

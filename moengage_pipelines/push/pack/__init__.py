@@ -1,0 +1,1 @@
+"""Pack: validated elements → request bodies as large as MoEngage allows, on the exact bytes."""
