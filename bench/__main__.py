@@ -18,11 +18,13 @@ from typing import Any
 
 from bench.data import events_file, split_file
 from bench.emulated import WORKERS, probe_capacity, run_emulated
+from bench.faults import fault_lines, run_faults
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # The product's acceptance targets on a 2-core machine.
 TARGET_PACK_ROWS_PER_S = 500_000
+TARGET_VS_BASELINE = 5.0
 TARGET_PEAK_RSS_MB = 400
 TARGET_RSS_GROWTH = 0.10  # "flat": the largest size may use at most 10% more than the smallest
 TARGET_BODIES_PER_IDEAL = 1.005
@@ -210,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emulator-concurrency", type=int, default=1,
                         help="requests in flight per pushing process in (c); one is plenty "
                              "when 4 processes share a budget of a few bodies a second")
+    parser.add_argument("--fault-rows", type=int, default=1_000_000,
+                        help="events pushed through faults and a kill -9 in (d) (0 skips it)")
     parser.add_argument("--no-capacity-probe", action="store_true",
                         help="skip measuring the emulator's own speed before (c)")
     parser.add_argument("--repeat", type=int, default=3,
@@ -251,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         # Paced by the budget, not by the engine: a ratio to the baseline would mean nothing.
         table.append(_row(f"(c) engine->emulator {rows:,}", emulated, limit, None))
 
+    faults = None
+    if args.fault_rows:
+        print(f"(d) engine -> emulator through faults and a kill -9, {args.fault_rows:,} rows "
+              "...", file=sys.stderr, flush=True)
+        faults = run_faults(events_file(args.fault_rows, args.data_dir), limit=limit)
+
     print()
     _print_table(table)
     print()
@@ -262,9 +272,19 @@ def main(argv: list[str] | None = None) -> int:
     if baseline_rate:
         print("'vs baseline' compares the median rate with the largest baseline measured.")
     targets = _pack_targets(engines, limit) if engines else []
+    if engines and baseline_rate:
+        smallest = engines[min(engines)]
+        times = smallest["rows"] / smallest["seconds"] / baseline_rate
+        targets.append(f"pack path >= {TARGET_VS_BASELINE:g}x the naive baseline: {times:.1f}x "
+                       f"-> {_verdict(times >= TARGET_VS_BASELINE)}")
     if emulated is not None:
         notes, verdict = _emulator_notes(emulated, capacity, args.time_scale,
                                          args.emulator_concurrency)
+        for line in notes:
+            print(line)
+        targets.append(verdict)
+    if faults is not None:
+        notes, verdict = fault_lines(faults)
         for line in notes:
             print(line)
         targets.append(verdict)

@@ -1,6 +1,8 @@
 """One measurement, run in its own process so that its peak RSS is its own.
 
 ``python -m bench.measure naive|engine PATH LIMIT`` prints one JSON line of results.
+``python -m bench.measure fault-push PATH URL STATE LIMIT`` pushes through faults
+(``bench.faults``).
 ``python -m bench.measure worker PART URL BUDGET TIME_SCALE LIMIT CONCURRENCY`` pushes one part
 to the emulator (used by ``bench.emulated``): it loads everything, prints ``ready``, waits for
 a line on stdin, then pushes, so that several workers can start together.
@@ -34,9 +36,11 @@ def _engine(path: Path, limit: int) -> Callable[[], dict[str, Any]]:
     from moengage_pipelines.sources import ParquetSource
 
     def run() -> dict[str, Any]:
+        # The pack path alone: no delivery state to consult.
         report = run_push(
             ParquetSource(path), MAPPING, None, sync_name="bench",
             options=PushOptions(dry_run=True, max_body_bytes=limit),
+            ledger=None, dead_letters=None,
         )
         return {"rows": report.rows_read, "rows_sent": report.events_sent,
                 "bodies": report.bodies, "bytes": report.bytes_sent,
@@ -86,24 +90,30 @@ def _worker(
     from moengage_pipelines.api.client import MoEngageClient
     from moengage_pipelines.api.ratebudget import SQLiteBudgetStore
     from moengage_pipelines.config import MoEngageSettings
+    from moengage_pipelines.push.dead_letters import DeadLetterWriter
+    from moengage_pipelines.push.ledger import PushLedger
     from moengage_pipelines.push.options import PushOptions
     from moengage_pipelines.push.pipeline import run_push
     from moengage_pipelines.sources import ParquetSource
+    from moengage_pipelines.warehouse import Warehouse
 
     settings = MoEngageSettings(
         workspace_id="TEST_WORKSPACE", data_api_key="test-data-key",
         campaign_api_key="test-campaign-key", base_url=url,
     )
     budget_type = _recording_budget()
+    # Each process keeps its delivery state, as a push does by default, in a file of its own.
+    state_url = f"duckdb:///{Path(budget_path).with_name(f'state-{part.stem}.duckdb')}"
 
     def run() -> dict[str, Any]:
         budget = budget_type(
             SQLiteBudgetStore(budget_path), namespace="bench-workspace", time_scale=time_scale
         )
-        with MoEngageClient(settings, budget=budget) as client:
+        with MoEngageClient(settings, budget=budget) as client, Warehouse.open(state_url) as state:
             report = run_push(
                 ParquetSource(part), MAPPING, client, sync_name="bench",
                 options=PushOptions(max_body_bytes=limit, concurrency=concurrency),
+                ledger=PushLedger(state), dead_letters=DeadLetterWriter(state),
             )
         budget.close()
         return {"rows": report.rows_read, "rows_sent": report.events_sent,
@@ -111,6 +121,46 @@ def _worker(
                 "largest_body": report.largest_body_bytes, "rejected": report.rows_rejected,
                 "http_429": report.http_429, "retries": report.retries,
                 "failed_bodies": report.failed_bodies, "admissions": budget.admissions}
+
+    return run
+
+
+def _fault_push(path: Path, url: str, state_url: str, limit: int) -> Callable[[], dict[str, Any]]:
+    """(d): one push of the events with row ids, through faults, with a delivery state."""
+    from bench.data import MAPPING
+    from moengage_pipelines.api.client import MoEngageClient
+    from moengage_pipelines.api.ratebudget import RateBudget
+    from moengage_pipelines.api.retries import RetryConfig
+    from moengage_pipelines.config import MoEngageSettings
+    from moengage_pipelines.push.dead_letters import DeadLetterWriter
+    from moengage_pipelines.push.ledger import PushLedger
+    from moengage_pipelines.push.options import PushOptions
+    from moengage_pipelines.push.pipeline import run_push
+    from moengage_pipelines.sources import ParquetSource
+    from moengage_pipelines.warehouse import Warehouse
+
+    settings = MoEngageSettings(
+        workspace_id="TEST_WORKSPACE", data_api_key="test-data-key",
+        campaign_api_key="test-campaign-key", base_url=url,
+    )
+    mapping = {**MAPPING, "attributes": [*MAPPING["attributes"], "row_id"]}
+    # Quick retries: the emulator's faults are not a workspace to be gentle with.
+    retry = RetryConfig(backoff_initial=0.02, backoff_max=0.5, max_attempts=10)
+
+    def run() -> dict[str, Any]:
+        with (
+            MoEngageClient(settings, budget=RateBudget.unlimited(), retry=retry) as client,
+            Warehouse.open(state_url) as state,
+        ):
+            report = run_push(
+                ParquetSource(path), mapping, client, sync_name="bench-faults",
+                options=PushOptions(max_body_bytes=limit, concurrency=4),
+                ledger=PushLedger(state), dead_letters=DeadLetterWriter(state),
+            )
+        return {"rows": report.rows_read, "rows_sent": report.events_sent,
+                "rows_skipped": report.rows_skipped, "failed_rows": report.failed_rows,
+                "retries": report.retries, "ok": report.ok, "bodies": report.bodies,
+                "bytes": report.bytes_sent}
 
     return run
 
@@ -132,6 +182,9 @@ def main(argv: list[str]) -> None:
         run = _naive(Path(path), int(rest[0]))
     elif kind == "engine":
         run = _engine(Path(path), int(rest[0]))
+    elif kind == "fault-push":
+        url, state, limit = rest
+        run = _fault_push(Path(path), url, state, int(limit))
     elif kind == "worker":
         url, budget, time_scale, limit, concurrency = rest
         run = _worker(Path(path), url, budget, float(time_scale), int(limit), int(concurrency))

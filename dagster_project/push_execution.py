@@ -35,7 +35,7 @@ class PushDefinition(Protocol):
 
     source: SourceModel
     mapping: dict[str, Any]
-    resend: Literal["never", "ambiguous", "always"] | None
+    resend: Literal["ambiguous", "never", "always"] | None
     max_reject_rate: float
     reject_check_severity: Literal["WARN", "ERROR"]
 
@@ -126,6 +126,7 @@ def run_component_push(
                 options=options,
                 catalog_state=catalog_state,
                 ledger=ledger,
+                run_id=context.run.run_id,
             )
             context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
             reports.append(report)
@@ -133,14 +134,30 @@ def run_component_push(
     total = PushReport.combine(reports)
     metadata = push_metadata(total, partitions=len(reports))
     if total.failed_bodies:
+        ambiguous = (
+            f", {total.ambiguous_rows} of them in bodies whose answer was lost after sending "
+            "(MoEngage may have applied them)" if total.ambiguous_bodies else ""
+        )
+        stopped = f" Delivery stopped after: {total.stop_reason}." if total.stop_reason else ""
         raise dg.Failure(
             description=(
-                f"MoEngage did not accept {total.failed_bodies} bodies ({total.failed_rows} "
-                f"rows) of {sync_name}; see {DeadLetterWriter.DEFAULT_TABLE}. A retry sends "
-                f"only those: bodies accepted are in {PushLedger.DEFAULT_TABLE}."
+                f"{total.failed_rows} rows of {sync_name} in {total.failed_bodies} bodies were "
+                f"not delivered{ambiguous}; see {DeadLetterWriter.DEFAULT_TABLE}.{stopped} A "
+                f"retry sends only those: bodies accepted are in {PushLedger.DEFAULT_TABLE}."
             ),
             metadata=metadata,
             allow_retries=True,
+        )
+    if total.bodies_held:
+        raise dg.Failure(
+            description=(
+                f"{total.rows_held} rows of {sync_name} in {total.bodies_held} bodies were held "
+                "back: an earlier answer was lost, so MoEngage may have applied them, and "
+                "resend is 'never'. Set resend: ambiguous to send them (a duplicate is "
+                f"possible); see {DeadLetterWriter.DEFAULT_TABLE}."
+            ),
+            metadata=metadata,
+            allow_retries=False,
         )
     yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     rows_read, rejected = total.rows_read, total.rows_rejected

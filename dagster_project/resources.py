@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from moengage_pipelines.api.client import MoEngageClient
-from moengage_pipelines.api.ratebudget import BUDGET_STORE_VARIABLE, budget_for_workspace
+from moengage_pipelines.api.ratebudget import BUDGET_STORE_VARIABLE, checked_budget
 from moengage_pipelines.config import MoEngageSettings
 
 __all__ = ["MoEngageResource", "WarehouseResource"]
@@ -74,7 +74,8 @@ class MoEngageResource(dg.ConfigurableResource):
         """Yield a ``MoEngageClient`` sharing the workspace's rate budget; closed on exit."""
         settings = self.settings()
         store = self.rate_budget_store or os.environ.get(BUDGET_STORE_VARIABLE) or "file"
-        budget = budget_for_workspace(settings, store=store)
+        setting = "rate_budget_store" if self.rate_budget_store else BUDGET_STORE_VARIABLE
+        budget = checked_budget(settings, store, setting=setting)
         try:
             with MoEngageClient(
                 settings, budget=budget, max_connections=self.concurrency

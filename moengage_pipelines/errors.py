@@ -11,6 +11,7 @@ __all__ = [
     "RateLimitedError",
     "RequestRejectedError",
     "ServerError",
+    "UnexpectedAnswerError",
 ]
 
 
@@ -41,7 +42,27 @@ class MoEngageHTTPError(MoEngageError):
 
 
 class RequestRejectedError(MoEngageHTTPError):
-    """A 400/404/409/415/422: the request is wrong and retrying will not help."""
+    """A 400/404/409/415/422: the request is wrong and retrying will not help.
+
+    Attributes:
+        client_side: True when MoEngage refused the request itself, not the data it carried:
+            its format (malformed JSON, a missing ``Content-Type``, a body that is not the
+            endpoint's envelope), its method or headers, or the workspace it names. Every
+            other request built the same way would be refused the same way, so a caller
+            sending many can stop. False for a refusal of one body's data (one bad element).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        client_side: bool = False,
+        endpoint: str = "",
+        body: str = "",
+    ) -> None:
+        super().__init__(status, message, endpoint=endpoint, body=body)
+        self.client_side = client_side
 
 
 class AuthError(MoEngageHTTPError):
@@ -53,18 +74,36 @@ class PayloadTooLargeError(MoEngageHTTPError):
 
 
 class RateLimitedError(MoEngageHTTPError):
-    """A 429 that outlasted the retry budget.
+    """A 429 that outlasted the rate-limited deadline.
 
     Attributes:
         retry_after: Seconds the server asked us to wait, if it said.
+        rate_limited_for: Seconds MoEngage had been answering 429 to this request when it
+            was given up (None for a single 429 answer).
     """
 
     def __init__(
-        self, status: int, message: str, *, retry_after: float | None = None, **kw: str
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        rate_limited_for: float | None = None,
+        **kw: str,
     ) -> None:
         super().__init__(status, message, **kw)
         self.retry_after = retry_after
+        self.rate_limited_for = rate_limited_for
 
 
 class ServerError(MoEngageHTTPError):
     """A 5xx that outlasted the retry budget."""
+
+
+class UnexpectedAnswerError(MoEngageHTTPError):
+    """A 2xx whose body is not MoEngage's JSON answer (an HTML page, text, nothing).
+
+    Something between us and MoEngage answered (a proxy, a captive portal, a load balancer's
+    error page), so MoEngage may or may not have received and applied the request: the
+    failure is ambiguous, and it is retried like a lost answer.
+    """

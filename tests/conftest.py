@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.services import require_postgres, require_redis
@@ -14,6 +16,19 @@ def _isolated_rate_budget(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOENGAGE_RATE_BUDGET_PATH", str(path))
         yield path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_delivery_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give each test its own default delivery state, never the user's own state directory.
+
+    Pushes keep their state by default (``MOENGAGE_STATE_URL``, else a file under
+    ``$XDG_STATE_HOME``): tests pushing the same rows must not skip each other's bodies.
+    """
+    state_home = tmp_path / "xdg-state"
+    monkeypatch.delenv("MOENGAGE_STATE_URL", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    return state_home
 
 
 @pytest.fixture

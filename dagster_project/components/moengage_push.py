@@ -59,13 +59,13 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             "assets where a data contract demands it."
         ),
     )
-    resend: Literal["never", "ambiguous", "always"] | None = Field(
+    resend: Literal["ambiguous", "never", "always"] | None = Field(
         default=None,
         description=(
-            "Bodies MoEngage may already have applied (answer lost): 'never' does not resend "
-            "them (at most once; unset means this for events), 'ambiguous' does (at least "
-            "once; unset means this for users and catalog items), 'always' resends every "
-            "body, sent ones too."
+            "Bodies MoEngage may already have applied (their answer was lost): 'ambiguous' "
+            "(the default) sends them again, at least once; 'never' holds them back, at most "
+            "once, and fails the step listing them; 'always' resends every body, delivered "
+            "ones too."
         ),
     )
     max_retries: int = Field(

@@ -25,7 +25,11 @@ class CampaignEndpoints(RequestCore):
             The campaigns of the page (MoEngage answers a bare array).
         """
         response = self.request(
-            "POST", CAMPAIGN_SEARCH_PATH, key_family="campaign", json=_with_request_id(payload)
+            "POST",
+            CAMPAIGN_SEARCH_PATH,
+            key_family="campaign",
+            json=_with_request_id(payload),
+            expected="json",
         )
         document = self._json(response)
         if isinstance(document, dict):
@@ -39,7 +43,11 @@ class CampaignEndpoints(RequestCore):
     def campaign_stats(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /core-services/v1/campaign-stats`` (a ``request_id`` is added when missing)."""
         response = self.request(
-            "POST", CAMPAIGN_STATS_PATH, key_family="campaign", json=_with_request_id(payload)
+            "POST",
+            CAMPAIGN_STATS_PATH,
+            key_family="campaign",
+            json=_with_request_id(payload),
+            expected="json",
         )
         return self._json(response)
 

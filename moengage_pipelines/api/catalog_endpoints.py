@@ -33,7 +33,9 @@ class CatalogEndpoints(RequestCore):
                 ``image_link`` (strings) are mandatory.
         """
         payload = {"name": name, "price_currency": price_currency, "attributes": list(attributes)}
-        response = self.request("POST", CATALOG_PATH, key_family="campaign", json=payload)
+        response = self.request(
+            "POST", CATALOG_PATH, key_family="campaign", json=payload, expected="object"
+        )
         document = self._json(response)
         return str(document.get("catalog_id", ""))
 
@@ -50,6 +52,7 @@ class CatalogEndpoints(RequestCore):
             catalog_path(catalog_id, "/attributes"),
             key_family="campaign",
             json={"attributes": list(attributes)},
+            expected="object",
         )
         return self._json(response)
 
@@ -102,6 +105,7 @@ class CatalogEndpoints(RequestCore):
             content=content,
             trace=trace,
             on_dispatch=on_dispatch,
+            expected="object",
         )
         return self._json(response)
 
@@ -114,6 +118,7 @@ class CatalogEndpoints(RequestCore):
             catalog_path(catalog_id, "/items/search"),
             key_family="campaign",
             json={"items": list(item_ids)},
+            expected="object",
         )
         document = self._json(response)
         return list(document.get("items", [])) if isinstance(document, dict) else []
@@ -125,5 +130,6 @@ class CatalogEndpoints(RequestCore):
             catalog_path(catalog_id, "/items/bulk-delete"),
             key_family="campaign",
             json={"items": list(item_ids)},
+            expected="object",
         )
         return self._json(response)

@@ -32,6 +32,15 @@ class MoEngageClient(DataEndpoints, CatalogEndpoints, CampaignEndpoints):
             turn pacing off.
         retry: Retry settings (a :class:`RetryConfig` or a :class:`RetryPolicy`); see
             :meth:`with_retry` for a view of the client under other settings.
-        timeout: Seconds for connect, read, write and pool waits.
+        timeout: Seconds for read, write and pool waits.
+        connect_timeout: Seconds to wait for a connection; shorter than ``timeout``, since an
+            unreachable host is told by connections that do not come.
+        circuit: Counts connection failures in a row across the client's threads; past its
+            threshold (4 by default) requests fail at once with
+            :class:`~moengage_pipelines.api.exceptions.MoEngageUnreachableError`.
         max_connections: Size of the connection pool (match it to the worker threads).
+
+    Raises:
+        ConfigError: When the default budget's store (``MOENGAGE_RATE_BUDGET_STORE``) is
+            unknown or does not work: checked here, before any request.
     """

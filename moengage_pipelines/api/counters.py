@@ -22,6 +22,10 @@ class ClientStats:
         ambiguous_retries: Retries of attempts MoEngage may already have applied (the response
             was lost, or a gateway 502/504); each may have duplicated data.
         failures: Requests that finally failed (after retries).
+        unreachable: Requests failed because the host refused connections too often in a row
+            (the circuit opened, or was open and they made no attempt).
+        unexpected_answers: 2xx answers that were not MoEngage's JSON (a proxy, a portal).
+        budget_shrinks: Times a 429 for a request the rate budget admitted shrank the budget.
         bytes_sent: Request body bytes over all attempts.
         budget_wait_seconds: Time spent waiting for the rate budget.
         retry_wait_seconds: Time spent waiting between attempts.
@@ -35,6 +39,9 @@ class ClientStats:
     transport_errors: int = 0
     ambiguous_retries: int = 0
     failures: int = 0
+    unreachable: int = 0
+    unexpected_answers: int = 0
+    budget_shrinks: int = 0
     bytes_sent: int = 0
     budget_wait_seconds: float = 0.0
     retry_wait_seconds: float = 0.0

@@ -45,5 +45,6 @@ class DataEndpoints(RequestCore):
             cost={TRANSITION_USERS: users, TRANSITION_EVENTS: events},
             trace=trace,
             on_dispatch=on_dispatch,
+            expected="object",
         )
         return self._json(response)

@@ -10,6 +10,10 @@ readable message, so an exception says what MoEngage said. Envelopes handled:
 * Delete user 429/500: ``{"status": "fail", "title", "description"}``
 * File imports: ``{"status": "fail", "error_type", "message"}``
 * Anything else: the body text, shortened.
+
+:func:`refuses_the_request_itself` tells a refusal of the request as built (its format, its
+headers, the workspace it names), which every request built the same way meets, from a
+refusal of the data one body carries.
 """
 
 from __future__ import annotations
@@ -18,9 +22,39 @@ from typing import Any
 
 import orjson
 
-__all__ = ["body_reports_failure", "error_message", "parse_json"]
+__all__ = ["body_reports_failure", "error_message", "parse_json", "refuses_the_request_itself"]
 
 _MAX_TEXT = 300
+
+# Error types (Data API ``error.type``, catalog ``error-code``, lower-cased) that refuse the
+# request as built: its headers, its format, the workspace or account it names. MoEngage's
+# data-overview error table lists them; none depends on the data of one body.
+_REQUEST_TYPES = frozenset(
+    {
+        "missing header value",
+        "empty request body",
+        "body type is not json",
+        "malformed json",
+        "paramsrequired",
+        "invalidparams",
+        "mediatypeerror",
+        "unsupported media type",
+        "blacklisted",
+        "account suspended",
+        "account temporarily suspended",
+        "blockedclient",
+        "authentication mismatch",
+        "authentication required",
+    }
+)
+# Statuses that refuse how a request is made (method, media type, header size), whatever it
+# carries.
+_REQUEST_STATUSES = frozenset({405, 415, 431})
+# Fields of the bulk-import envelope itself (``{"type": "transition", "elements": [...]}``):
+# a refusal naming one is about the envelope the client writes, not one element's data.
+_ENVELOPE_ATTRIBUTES = frozenset({"type", "elements"})
+# Catalog refusals of a body that is not JSON at all.
+_CATALOG_FORMAT_MESSAGES = ("invalid json",)
 
 
 def parse_json(content: bytes) -> Any:
@@ -128,3 +162,44 @@ def _join(kind: str, message: str) -> str | None:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def refuses_the_request_itself(status: int, content: bytes) -> bool:
+    """True when an error answer refuses the request as built, not the data of one body.
+
+    Such refusals: a missing ``Content-Type`` or an unsupported one (``415``), a body that is
+    not JSON or not the endpoint's envelope (no ``type``, no ``elements``, an empty element
+    list), a method or headers MoEngage does not take (``405``, ``431``), a workspace id or
+    an account MoEngage refuses. A request built the same way would be refused the same way.
+    An element MoEngage refuses (a bad element ``type``, a missing ``customer_id``...) is a
+    refusal of that body's data, and False.
+
+    Args:
+        status: The HTTP status (4xx, or 2xx for a body saying ``"status": "fail"``).
+        content: The raw response body.
+    """
+    if status in _REQUEST_STATUSES:
+        return True
+    kind, attribute, message = _error_fields(parse_json(content))
+    if kind in _REQUEST_TYPES:
+        return True
+    if attribute in _ENVELOPE_ATTRIBUTES and "in elements" not in message:
+        return True
+    return kind == "invalid-request" and message.startswith(_CATALOG_FORMAT_MESSAGES)
+
+
+def _error_fields(document: Any) -> tuple[str, str, str]:
+    """``(type, attribute, message)`` of an error body, lower-cased; empty when absent."""
+    if not isinstance(document, dict):
+        return "", "", ""
+    error = document.get("error")
+    if isinstance(error, dict):
+        kind = _text(error.get("type")) or _text(error.get("code"))
+        fields = (kind, _text(error.get("attribute")), _text(error.get("message")))
+    elif "error-code" in document:
+        fields = (_text(document.get("error-code")), "", _text(document.get("message")))
+    elif "error_type" in document:
+        fields = (_text(document.get("error_type")), "", _text(document.get("message")))
+    else:
+        fields = (_text(document.get("title")), "", _text(document.get("description")))
+    return fields[0].lower(), fields[1].lower(), fields[2].lower()

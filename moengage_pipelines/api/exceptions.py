@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from moengage_pipelines.errors import MoEngageError
 
-__all__ = ["MoEngageConnectionError", "RateBudgetError", "RateBudgetTimeoutError"]
+__all__ = [
+    "MoEngageConnectionError",
+    "MoEngageUnreachableError",
+    "RateBudgetError",
+    "RateBudgetStoreError",
+    "RateBudgetTimeoutError",
+]
 
 
 class MoEngageConnectionError(MoEngageError):
@@ -26,6 +32,32 @@ class MoEngageConnectionError(MoEngageError):
         super().__init__(f"MoEngage {endpoint}: {message}")
 
 
+class MoEngageUnreachableError(MoEngageConnectionError):
+    """MoEngage's host could not be connected to, several times in a row: nothing was sent.
+
+    Raised at once, without a connection attempt, while the client's circuit is open (see
+    :class:`~moengage_pipelines.api.circuit.CircuitBreaker`): every request would fail the
+    same way, so none waits for its own timeouts. Never ambiguous.
+
+    Attributes:
+        host: The API host, with any password in its URL hidden.
+        cause: The last connection failure, e.g. ``ConnectError: [Errno 111] Connection
+            refused``.
+        failures: Connection attempts in a row that failed when the circuit opened.
+    """
+
+    def __init__(self, *, host: str, cause: str, failures: int, endpoint: str = "") -> None:
+        self.host = host
+        self.cause = cause
+        self.failures = failures
+        super().__init__(
+            f"{host} is unreachable: {failures} connection attempts in a row failed, the last "
+            f"with {cause}; nothing was sent",
+            endpoint=endpoint,
+            ambiguous=False,
+        )
+
+
 class RateBudgetError(MoEngageError, ValueError):
     """A request costs more than a rate window can ever hold, so waiting would never help."""
 
@@ -40,3 +72,10 @@ class RateBudgetTimeoutError(MoEngageError):
     def __init__(self, message: str, *, wait: float) -> None:
         self.wait = wait
         super().__init__(message)
+
+
+class RateBudgetStoreError(MoEngageError):
+    """The rate budget's store (a SQLite file, Redis) failed while a request waited for it.
+
+    Nothing was sent: the request never got past the budget.
+    """

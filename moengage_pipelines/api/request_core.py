@@ -2,12 +2,14 @@
 
 :meth:`RequestCore.request`
 
-1. spends the request's cost from the shared :class:`RateBudget` (waiting if needed),
-2. sends it with Basic auth ``workspace_id:key`` for the endpoint's key family and the
+1. fails at once while the host is unreachable (:class:`CircuitBreaker`),
+2. spends the request's cost from the shared :class:`RateBudget` (waiting if needed),
+3. sends it with Basic auth ``workspace_id:key`` for the endpoint's key family and the
    ``MOE-APPKEY`` header where MoEngage requires it,
-3. turns error statuses, and 200s whose body says ``"status": "fail"``, into typed errors
-   carrying MoEngage's own message, and
-4. retries 429s (as long as the server says), 5xx and transport failures.
+4. turns error statuses, 200s whose body says ``"status": "fail"`` and 200s that are not
+   MoEngage's JSON into typed errors carrying MoEngage's own message (:mod:`.answers`),
+   shrinking the budget when MoEngage answers 429 to a request it admitted, and
+5. retries 429s (until the rate-limited deadline), 5xx and transport failures.
 
 Every server text kept in an error or written to the log is scrubbed of the keys first, in
 whatever form the server may echo them (raw, encoded, inside an ``Authorization`` header).
@@ -18,7 +20,6 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -26,15 +27,22 @@ from typing import Any, Self
 import httpx
 import orjson
 
+from moengage_pipelines.api.answers import (
+    Expected,
+    error_of,
+    refusal_of,
+    reports_failure,
+    unexpected_answer,
+)
+from moengage_pipelines.api.circuit import CircuitBreaker
 from moengage_pipelines.api.counters import ClientStats, RequestTrace, StatsCounter
-from moengage_pipelines.api.envelopes import body_reports_failure, error_message, parse_json
-from moengage_pipelines.api.exceptions import MoEngageConnectionError
+from moengage_pipelines.api.envelopes import parse_json
+from moengage_pipelines.api.exceptions import MoEngageConnectionError, MoEngageUnreachableError
 from moengage_pipelines.api.paths import default_cost, needs_appkey
 from moengage_pipelines.api.ratebudget import (
-    BUDGET_STORE_VARIABLE,
     MemoryBudgetStore,
     RateBudget,
-    budget_for_workspace,
+    budget_from_environment,
     namespace_for,
 )
 from moengage_pipelines.api.retries import (
@@ -45,24 +53,15 @@ from moengage_pipelines.api.retries import (
     server_wait,
 )
 from moengage_pipelines.config import KeyFamily, MoEngageSettings
-from moengage_pipelines.errors import (
-    AuthError,
-    MoEngageHTTPError,
-    PayloadTooLargeError,
-    RateLimitedError,
-    RequestRejectedError,
-    ServerError,
-)
+from moengage_pipelines.errors import MoEngageHTTPError, RateLimitedError
 from moengage_pipelines.redaction import scrub_secrets, url_secrets
 
 __all__ = ["RequestCore"]
 
 logger = logging.getLogger(__name__)
 
-# Bytes of an error body read (and scrubbed) to find MoEngage's message, and characters of it
-# kept on the error: a secret is scrubbed before the cut, so no cut can leave half of one.
-_ERROR_BODY_SCANNED = 1 << 20
-_ERROR_BODY_KEPT = 2000
+# Failures that happen before a connection exists: nothing of the request was sent.
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class RequestCore:
@@ -80,6 +79,8 @@ class RequestCore:
         budget: RateBudget | None = None,
         retry: RetryConfig | RetryPolicy | None = None,
         timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        circuit: CircuitBreaker | None = None,
         max_connections: int = 8,
     ) -> None:
         self.settings = settings
@@ -88,9 +89,9 @@ class RequestCore:
         if budget is None and transport is not None:
             budget = RateBudget(MemoryBudgetStore(), namespace=namespace)
         elif budget is None:
-            store = os.environ.get(BUDGET_STORE_VARIABLE) or "file"
-            budget = budget_for_workspace(settings, store=store)
+            budget = budget_from_environment(settings)
         self.budget = budget
+        self.circuit = circuit if circuit is not None else CircuitBreaker()
         if retry is None:
             retry = RetryConfig(time_scale=budget.time_scale)
         self.retry = _policy(retry)
@@ -99,7 +100,7 @@ class RequestCore:
         self._http = httpx.Client(
             base_url=settings.api_base,
             transport=transport,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -173,6 +174,7 @@ class RequestCore:
         cost: Mapping[str, int] | None = None,
         trace: RequestTrace | None = None,
         on_dispatch: Callable[[], None] | None = None,
+        expected: Expected | None = None,
     ) -> httpx.Response:
         """Send one request with auth, budget, retries and typed errors.
 
@@ -191,18 +193,24 @@ class RequestCore:
             on_dispatch: Called before each attempt goes out, once the rate budget admitted
                 it: the moment the request may reach MoEngage (a caller recording what is in
                 flight records it then, not while it still waits for the budget).
+            expected: What a 2xx body must be (``"object"``, ``"json"``); anything else is
+                an :class:`UnexpectedAnswerError`. None accepts any body.
 
         Returns:
             The successful response (2xx).
 
         Raises:
-            RequestRejectedError: 400/404/409/415/422..., or a 2xx whose body says it failed.
+            RequestRejectedError: 400/404/409/415/422..., or a 2xx whose body says it failed;
+                ``client_side`` when the request as built is refused.
             AuthError: 401/403.
             PayloadTooLargeError: 413.
-            RateLimitedError: 429 after the retry budget.
+            RateLimitedError: 429s past the rate-limited deadline.
             ServerError: 5xx after the retry budget.
-            MoEngageConnectionError: Transport failures after the retry budget.
+            UnexpectedAnswerError: A 2xx that is not ``expected``, after the retry budget.
+            MoEngageUnreachableError: The host refused connections too often in a row.
+            MoEngageConnectionError: Other transport failures after the retry budget.
             RateBudgetError: The cost can never fit the budget's windows.
+            RateBudgetStoreError: The budget's store failed.
             ConfigError: The key family's key is not configured.
         """
         if content is None and json is not None:
@@ -217,10 +225,15 @@ class RequestCore:
         spend = dict(default_cost(path) if cost is None else cost)
         trace = trace if trace is not None else RequestTrace()
         size = len(content) if content else 0
+        host = self.settings.api_base_redacted
+        budget_waits: list[float] = []
 
         def attempt() -> httpx.Response:
+            self.circuit.admit(host=host, endpoint=path)
             # The budget holds the spend until the answer arrives (see RateBudget.hold).
             with self.budget.hold(spend) as waited:
+                admitted_at = self.budget.now()
+                budget_waits.append(waited)
                 trace.attempts += 1
                 trace.budget_wait_seconds += waited
                 self._stats.add(requests=1, bytes_sent=size, budget_wait_seconds=waited)
@@ -230,13 +243,20 @@ class RequestCore:
                     response = self._http.request(
                         method, path, content=content, params=params, headers=send_headers
                     )
+                except _NO_CONNECTION as exc:
+                    self._stats.add(transport_errors=1)
+                    if self.circuit.connect_failed(self._describe(exc), host=host):
+                        raise self.circuit.error(host=host, endpoint=path) from None
+                    raise
                 except httpx.TransportError:
                     self._stats.add(transport_errors=1)
+                    self.circuit.connected()
                     raise
+            self.circuit.connected()
             trace.status = response.status_code
             self._stats.add(responses=1)
             logger.debug("%s %s -> %s", method, path, response.status_code)
-            return self._check(response, path, spend, trace)
+            return self._check(response, path, spend, trace, admitted_at, expected)
 
         def on_retry(event: RetryEvent) -> None:
             trace.retries += 1
@@ -247,6 +267,12 @@ class RequestCore:
                 ambiguous_retries=int(event.ambiguous),
                 retry_wait_seconds=event.wait,
             )
+            if event.rate_limited_for is not None:
+                note = f" (answered 429 for {event.rate_limited_for:.0f}s so far)"
+            elif event.ambiguous:
+                note = " (may have been applied; a duplicate is possible)"
+            else:
+                note = ""
             logger.info(
                 "retrying %s %s in %.2fs after attempt %d failed: %s%s",
                 method,
@@ -254,11 +280,14 @@ class RequestCore:
                 event.wait,
                 event.attempt,
                 self._describe(event.error),
-                " (may have been applied; a duplicate is possible)" if event.ambiguous else "",
+                note,
             )
 
         try:
-            return self.retry.run(attempt, on_retry=on_retry)
+            return self.retry.run(attempt, on_retry=on_retry, paced=lambda: sum(budget_waits))
+        except MoEngageUnreachableError:
+            self._stats.add(failures=1, unreachable=1)
+            raise
         except httpx.TransportError as exc:
             self._stats.add(failures=1)
             raise MoEngageConnectionError(
@@ -279,43 +308,35 @@ class RequestCore:
         path: str,
         spend: Mapping[str, int],
         trace: RequestTrace,
+        admitted_at: float,
+        expected: Expected | None,
     ) -> httpx.Response:
         status = response.status_code
         if status < 300:
-            document = parse_json(response.content)
-            if body_reports_failure(document):
-                raise self._error(response, path, RequestRejectedError)
+            unexpected = unexpected_answer(response, path, expected, self._redact)
+            if unexpected is not None:
+                self._stats.add(unexpected_answers=1)
+                raise unexpected
+            if reports_failure(response):
+                raise refusal_of(response, path, self._redact)
             return response
         if status == 429:
             trace.http_429 += 1
             self._stats.add(http_429=1)
-            retry_after = server_wait(response.headers, now=self.retry.config.clock())
-            if retry_after:
-                # The server is the authority: everyone sharing the budget backs off.
-                self.budget.pause(spend, retry_after)
-            raise self._error(response, path, RateLimitedError, retry_after=retry_after)
+            config = self.retry.config
+            retry_after = server_wait(response.headers, now=config.clock())
+            # The server is the authority: everyone sharing the budget backs off, for one
+            # slice of the wait at most, as the retries do (then MoEngage is asked again).
+            paused_for = min(retry_after, config.max_rate_limit_wait) if retry_after else None
+            if paused_for:
+                self.budget.pause(spend, paused_for)
+            # The budget admitted it: MoEngage's budget is smaller than ours, so shrink ours.
+            if self.budget.throttled(spend, admitted_at=admitted_at, paused_for=paused_for):
+                self._stats.add(budget_shrinks=1)
+            raise error_of(response, path, RateLimitedError, self._redact, retry_after=retry_after)
         if status >= 500:
             self._stats.add(http_5xx=1)
-            raise self._error(response, path, ServerError)
-        if status in (401, 403):
-            raise self._error(response, path, AuthError)
-        if status == 413:
-            raise self._error(response, path, PayloadTooLargeError)
-        raise self._error(response, path, RequestRejectedError)
-
-    def _error(
-        self,
-        response: httpx.Response,
-        path: str,
-        kind: type[MoEngageHTTPError],
-        **extra: Any,
-    ) -> MoEngageHTTPError:
-        text = response.content[:_ERROR_BODY_SCANNED].decode("utf-8", errors="replace")
-        body = self._redact(text)
-        message = self._redact(error_message(body.encode(), reason=response.reason_phrase))
-        return kind(
-            response.status_code, message, endpoint=path, body=body[:_ERROR_BODY_KEPT], **extra
-        )
+        raise refusal_of(response, path, self._redact)
 
     def _redact(self, text: str) -> str:
         # Read the keys from their SecretStr each time rather than keep plain copies around.

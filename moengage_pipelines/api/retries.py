@@ -1,17 +1,21 @@
-"""When and how long to retry a MoEngage request (a tenacity policy).
+"""When and how long to retry a MoEngage request.
 
-* 429: wait as the server says, via ``Retry-After`` (seconds or an HTTP date) or
-  ``x-ratelimit-reset`` (MoEngage's pages disagree whether it is an epoch timestamp or the
-  seconds left in the window; a value above ten years of seconds can only be an epoch).
-  Without either header, back off exponentially.
-* 5xx and transport failures (connect, timeouts, resets, a server that hung up): exponential
-  backoff with jitter, as MoEngage advises ("retry every 2 s, at most 5 times").
+* 429 is back-pressure, not failure: wait as the server says, via ``Retry-After`` (seconds or
+  an HTTP date) or ``x-ratelimit-reset`` (MoEngage's pages disagree whether it is an epoch
+  timestamp or the seconds left in the window; a value above ten years of seconds can only be
+  an epoch), in slices of at most ``max_rate_limit_wait``; without either header, back off
+  exponentially. 429s count toward neither ``max_attempts`` nor ``max_elapsed``: only the
+  ``rate_limited_deadline`` ends them.
+* 5xx and transport failures (connect, timeouts, resets, a server that hung up), and 2xx
+  answers that are not MoEngage's JSON: exponential backoff with jitter, as MoEngage advises
+  ("retry every 2 s, at most 5 times").
 * Everything else (400/401/403/404/409/413/415...) fails at once with MoEngage's message;
   a 413 is the caller's to split.
 
 A transport failure that happens after the request went out (read timeout, reset, hang-up
-before the response) or a 502/504 is *ambiguous*: MoEngage may have applied the data, so a
-resend can duplicate events. Those retries are counted separately, and can be refused.
+before the response), a 502/504, or a 2xx that is not MoEngage's answer is *ambiguous*:
+MoEngage may have applied the data, so a resend can duplicate events. Those retries are
+counted separately, and can be refused.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
-import tenacity
 
-from moengage_pipelines.errors import RateLimitedError, ServerError
+from moengage_pipelines.errors import RateLimitedError, ServerError, UnexpectedAnswerError
 
 __all__ = [
     "EPOCH_THRESHOLD",
@@ -59,16 +62,21 @@ class RetryConfig:
     """Retry settings of the client.
 
     Attributes:
-        max_attempts: Attempts per request, the first included.
-        max_elapsed: Total seconds one request may take, waits included; a retry whose wait
-            would cross it is not made.
+        max_attempts: Attempts per request, the first included; attempts answered 429 do not
+            count.
+        max_elapsed: Seconds one request may take, waits included, except the waits after
+            429s and for the rate budget (back-pressure, bounded by
+            ``rate_limited_deadline``); a retry whose wait would cross it is not made.
         backoff_initial: First backoff in seconds (5xx, transport errors, header-less 429).
         backoff_multiplier: Growth of the backoff per attempt.
         backoff_max: Longest single backoff.
         jitter: Random extra share of each backoff (0.5 adds up to 50 %), so concurrent
             workers do not retry in lockstep.
-        max_rate_limit_wait: Longest wait a 429 may ask for; a longer one fails with
-            :class:`RateLimitedError` carrying ``retry_after``.
+        max_rate_limit_wait: Longest single wait after a 429; a longer wait the server asks
+            for is waited in slices of this length, asking again after each.
+        rate_limited_deadline: Seconds a request may keep being answered 429, counted from
+            its first 429; then it fails with :class:`RateLimitedError`. It also fails at
+            once when the server asks for a wait that ends past it. 0 fails at the first 429.
         retry_ambiguous: Retry failures after which MoEngage may already have applied the
             request. True favours delivery (a duplicate is possible); False favours
             exactly-once (the failure surfaces as ambiguous).
@@ -85,6 +93,7 @@ class RetryConfig:
     backoff_max: float = 30.0
     jitter: float = 0.5
     max_rate_limit_wait: float = 120.0
+    rate_limited_deadline: float = 1800.0
     retry_ambiguous: bool = True
     time_scale: float = 1.0
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
@@ -95,6 +104,14 @@ class RetryConfig:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
         if self.time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {self.time_scale}")
+        if self.max_rate_limit_wait <= 0:
+            raise ValueError(
+                f"max_rate_limit_wait must be positive, got {self.max_rate_limit_wait}"
+            )
+        if self.rate_limited_deadline < 0:
+            raise ValueError(
+                f"rate_limited_deadline must not be negative, got {self.rate_limited_deadline}"
+            )
 
     def backoff(self, attempt: int, rand: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), jitter included."""
@@ -109,16 +126,18 @@ class RetryEvent:
     """One retry about to happen, reported to the policy's ``on_retry`` hook.
 
     Attributes:
-        attempt: The attempt that failed (1-based).
+        attempt: The attempt that failed (1-based, 429s included).
         error: Its exception (a typed MoEngage error or an ``httpx.TransportError``).
         wait: Seconds until the next attempt.
         ambiguous: The failed attempt may have been applied by MoEngage.
+        rate_limited_for: For a 429, seconds since the request's first 429; else None.
     """
 
     attempt: int
     error: BaseException
     wait: float
     ambiguous: bool
+    rate_limited_for: float | None = None
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -175,14 +194,16 @@ def server_wait(headers: Mapping[str, str], *, now: float) -> float | None:
 
 def is_ambiguous(error: BaseException) -> bool:
     """True when the failed attempt may have been applied by MoEngage before it failed."""
-    if isinstance(error, _AMBIGUOUS_TRANSPORT):
+    if isinstance(error, (*_AMBIGUOUS_TRANSPORT, UnexpectedAnswerError)):
         return True
     return isinstance(error, ServerError) and error.status in _AMBIGUOUS_STATUSES
 
 
 def is_retryable(error: BaseException) -> bool:
-    """True for 429s, 5xx and transient transport failures."""
-    return isinstance(error, (RateLimitedError, ServerError, *_RETRYABLE_TRANSPORT))
+    """True for 429s, 5xx, 2xx answers that are not MoEngage's, and transient transport failures."""
+    return isinstance(
+        error, (RateLimitedError, ServerError, UnexpectedAnswerError, *_RETRYABLE_TRANSPORT)
+    )
 
 
 class RetryPolicy:
@@ -203,67 +224,111 @@ class RetryPolicy:
         attempt: Callable[[], T],
         *,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        paced: Callable[[], float] | None = None,
     ) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or the budget runs out.
 
         Args:
             attempt: Makes one attempt; raises a typed MoEngage error or an httpx error.
             on_retry: Told about each retry before its wait.
+            paced: Seconds the attempts so far spent waiting for the rate budget. Like 429s,
+                that is back-pressure: it does not count toward ``max_elapsed``.
 
         Returns:
             What the successful attempt returned.
 
         Raises:
+            RateLimitedError: When 429s outlast ``rate_limited_deadline`` (a new error
+                saying so, carrying the last ``retry_after``).
             The last attempt's exception when no retry is left or it is not retryable.
         """
         config = self.config
         started = config.clock()
-
-        def should_retry(error: BaseException) -> bool:
-            if not is_retryable(error):
-                return False
-            return config.retry_ambiguous or not is_ambiguous(error)
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, RateLimitedError) and error.retry_after is not None:
-                # Spread workers that were all told the same reset instant.
-                return error.retry_after * (1.0 + 0.1 * random.random()) + 0.01
-            return config.backoff(state.attempt_number)
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number >= config.max_attempts:
-                return True
-            error = state.outcome.exception() if state.outcome else None
-            if (
-                isinstance(error, RateLimitedError)
-                and error.retry_after is not None
-                and error.retry_after > config.max_rate_limit_wait
-            ):
-                return True
-            upcoming = state.upcoming_sleep or 0.0
-            return config.clock() - started + upcoming > config.max_elapsed
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            if on_retry is None or state.outcome is None:
-                return
-            error = state.outcome.exception()
-            if error is not None:
-                on_retry(
-                    RetryEvent(
-                        attempt=state.attempt_number,
-                        error=error,
-                        wait=state.upcoming_sleep or 0.0,
-                        ambiguous=is_ambiguous(error),
+        made = 0  # attempts made, 429s included
+        counted = 0  # attempts that count toward max_attempts: all but 429s
+        limited_in_a_row = 0
+        first_limited: float | None = None
+        rate_limited_waits = 0.0  # waits after 429s: not part of max_elapsed
+        while True:
+            try:
+                return attempt()
+            except BaseException as error:
+                made += 1
+                if not self._should_retry(error):
+                    raise
+                now = config.clock()
+                limited_for = None
+                if isinstance(error, RateLimitedError):
+                    limited_in_a_row += 1
+                    first_limited = now if first_limited is None else first_limited
+                    limited_for = now - first_limited
+                    wait = self._rate_limited_wait(error, limited_in_a_row, limited_for)
+                    rate_limited_waits += wait
+                else:
+                    limited_in_a_row = 0
+                    counted += 1
+                    if counted >= config.max_attempts:
+                        raise
+                    wait = config.backoff(counted)
+                    waited = rate_limited_waits + (paced() if paced is not None else 0.0)
+                    if now - started - waited + wait > config.max_elapsed:
+                        raise
+                if on_retry is not None:
+                    on_retry(
+                        RetryEvent(
+                            attempt=made,
+                            error=error,
+                            wait=wait,
+                            ambiguous=is_ambiguous(error),
+                            rate_limited_for=limited_for,
+                        )
                     )
-                )
+            config.sleep(wait)
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(should_retry),
-            wait=wait,
-            stop=stop,
-            before_sleep=before_sleep,
-            sleep=config.sleep,
-            reraise=True,
-        )
-        return retrying(attempt)
+    def _should_retry(self, error: BaseException) -> bool:
+        if not is_retryable(error):
+            return False
+        return self.config.retry_ambiguous or not is_ambiguous(error)
+
+    def _rate_limited_wait(
+        self, error: RateLimitedError, in_a_row: int, limited_for: float
+    ) -> float:
+        """Seconds to wait after a 429, or raise when the deadline forbids waiting."""
+        config = self.config
+        left = config.rate_limited_deadline - limited_for
+        asked = error.retry_after
+        if left <= 0 or (asked is not None and asked > left):
+            raise _deadline_error(error, config, limited_for, left) from None
+        if asked is None:
+            wait = config.backoff(in_a_row)
+        else:
+            # Spread workers that were all told the same reset instant; a long wait is cut
+            # into slices so the server is asked again (a reset header may be pessimistic).
+            wait = min(asked, config.max_rate_limit_wait) * (1.0 + 0.1 * random.random()) + 0.01
+        return min(wait, left)
+
+
+def _deadline_error(
+    error: RateLimitedError, config: RetryConfig, limited_for: float, left: float
+) -> RateLimitedError:
+    """The error of a request given up after 429s, saying why and what to do."""
+    advice = (
+        "its budget for this workspace is lower than ours — another app may be using it; "
+        "lower the rate budget or raise the deadline (RetryConfig.rate_limited_deadline, "
+        f"{config.rate_limited_deadline:g} s)"
+    )
+    asked = error.retry_after
+    if limited_for > 0:
+        why = f"MoEngage kept answering 429 for {limited_for:.0f} s"
+    else:
+        why = "MoEngage answered 429"
+    if asked is not None and asked > left:
+        why += f", asking to wait {asked:.0f} s more, past the deadline"
+    return RateLimitedError(
+        error.status,
+        f"{why}; {advice}. MoEngage said: {error.message}",
+        retry_after=asked,
+        rate_limited_for=limited_for,
+        endpoint=error.endpoint,
+        body=error.body,
+    )

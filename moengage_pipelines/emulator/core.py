@@ -8,11 +8,13 @@ Every request goes through the same pipeline, in this order:
 4. HTTP Basic auth with the route's key family, ``MOE-APPKEY``, the workspace named in
    the path or ``app_id`` query (401/403/409/400), then the workspace's account state
    (400/403 when MoEngage refuses the account);
-5. faults decided for this request (injected 5xx, timeout, 429 burst, latency);
+5. faults decided for this request (injected 5xx, timeout, 429 burst, an HTML page, an
+   error quoting the credentials, latency);
 6. request-count rate limits (429 with ``x-ratelimit-*``);
 7. Content-Type (400 when missing, 415 when not JSON), byte limit (413), JSON parsing (400);
 8. the endpoint handler (validation, weighted rate limits, then applying the data);
-9. connection reset after applying, when a ``reset`` fault fires.
+9. connection reset, or an HTML page answered, after applying, when a ``reset`` or an
+   applying ``garbled`` fault fires.
 
 A bug inside a handler becomes a 500 in the endpoint's envelope, never a traceback.
 """
@@ -38,6 +40,7 @@ from moengage_pipelines.emulator.endpoints import (
     users,
 )
 from moengage_pipelines.emulator.envelopes import render
+from moengage_pipelines.emulator.fault_answers import credentials_echo, garbled_page
 from moengage_pipelines.emulator.http import ApiError, Delivery, Request, Response, new_request_id
 from moengage_pipelines.emulator.inspection import Inspector
 from moengage_pipelines.emulator.ratelimits import RateDecision
@@ -194,6 +197,11 @@ class Emulator(EmulatorState):
                 headers = self._injected_429_headers(route)
                 injected = render(family, "rate_limited", request_id, headers=headers)
                 return self._delayed(injected, decision.delay, True)
+            if decision.garbled:
+                return self._delayed(garbled_page(), decision.delay, True)
+            if decision.echo_auth_status is not None:
+                injected = credentials_echo(family, request, request_id, decision.echo_auth_status)
+                return self._delayed(injected, decision.delay, True)
         if not route.weighted:
             for pool in route.pools:
                 call.spend(pool)
@@ -208,12 +216,14 @@ class Emulator(EmulatorState):
             self._add_headers(response, call.rate_headers)
             return self._delayed(response, decision.delay if decision else 0.0)
         self._add_headers(response, call.rate_headers)
-        if (
-            200 <= response.status < 300
-            and route.counted
-            and self.faults.reset_after_apply(route.endpoint)
-        ):
-            response.delivery = Delivery.RESET
+        if 200 <= response.status < 300 and route.counted:
+            if self.faults.reset_after_apply(route.endpoint):
+                response.delivery = Delivery.RESET
+                self.counters.answer_lost(request_id)
+            elif self.faults.garbled_after_apply(route.endpoint):
+                response = garbled_page()
+                response.headers.append(("x-emulator-fault", "injected"))
+                self.counters.answer_lost(request_id)
         return self._delayed(response, decision.delay if decision else 0.0)
 
     @staticmethod

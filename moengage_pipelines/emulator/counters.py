@@ -16,6 +16,7 @@ class RequestCounters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, Counter[str]] = {}
+        self._lost_answers: list[str] = []
 
     def record(self, endpoint: str, status: int | None, *, outcome: str | None = None) -> None:
         """Count one request.
@@ -36,6 +37,16 @@ class RequestCounters:
             if outcome:
                 counts[outcome] += 1
 
+    def answer_lost(self, request_id: str) -> None:
+        """Note a request that was applied and whose answer the client never got."""
+        with self._lock:
+            self._lost_answers.append(request_id)
+
+    def lost_answers(self) -> list[str]:
+        """Request ids of requests applied whose answers were lost, in order."""
+        with self._lock:
+            return list(self._lost_answers)
+
     def snapshot(self) -> dict[str, dict[str, int]]:
         """Counts per endpoint plus a ``total`` entry."""
         with self._lock:
@@ -50,3 +61,4 @@ class RequestCounters:
         """Forget every count."""
         with self._lock:
             self._counts.clear()
+            self._lost_answers.clear()

@@ -16,6 +16,10 @@ Kinds:
   are reset.
 * ``rate_limit``: answer the endpoint's 429 without spending budget, ``burst`` requests
   in a row once triggered.
+* ``garbled``: answer 200 with an HTML page instead of MoEngage's JSON, as a proxy or a
+  captive portal does; nothing applied, or, with ``apply=1``, applied first.
+* ``echo_auth``: answer ``status`` (500 by default) in the endpoint's envelope, quoting the
+  request's ``Authorization`` header and the credentials in it; nothing applied.
 
 Compact text form (CLI): ``ENDPOINT:KIND[:key=value,...]`` joined by ``;``, e.g.
 ``transition:error:rate=0.1,status=503;*:latency:seconds=0.05;customer:reset:count=1``.
@@ -35,8 +39,8 @@ from moengage_pipelines.errors import ConfigError
 
 __all__ = ["FaultDecision", "FaultInjector", "FaultKind", "FaultRule", "parse_faults"]
 
-FaultKind = Literal["error", "latency", "timeout", "reset", "rate_limit"]
-_KINDS = ("error", "latency", "timeout", "reset", "rate_limit")
+FaultKind = Literal["error", "latency", "timeout", "reset", "rate_limit", "garbled", "echo_auth"]
+_KINDS = ("error", "latency", "timeout", "reset", "rate_limit", "garbled", "echo_auth")
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ class FaultRule:
         rate: Share of matching requests hit, 0..1.
         after: Matching requests let through before the rule may fire.
         count: Most times the rule fires (None: unlimited).
-        status: HTTP status of ``error`` faults.
+        status: HTTP status of ``error`` and ``echo_auth`` faults.
         seconds: Delay of ``latency``; hold time of ``timeout`` on the real server.
         burst: Consecutive requests answered 429 once a ``rate_limit`` fault fires.
+        apply: ``garbled`` only: apply the request before answering the HTML page.
     """
 
     endpoint: str = "*"
@@ -63,6 +68,7 @@ class FaultRule:
     status: int = 500
     seconds: float = 0.0
     burst: int = 1
+    apply: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -73,6 +79,8 @@ class FaultRule:
             raise ConfigError(f"fault rate must be within 0..1, got {self.rate!r}")
         if self.kind == "error" and not 500 <= self.status <= 599:
             raise ConfigError(f"error faults answer 5xx, got status {self.status!r}")
+        if self.kind == "echo_auth" and not 400 <= self.status <= 599:
+            raise ConfigError(f"echo_auth faults answer 4xx or 5xx, got status {self.status!r}")
         if self.after < 0 or (self.count is not None and self.count < 0) or self.burst < 1:
             raise ConfigError("fault after/count must be >= 0 and burst >= 1")
 
@@ -105,6 +113,19 @@ class FaultDecision:
     timeout: float | None = None
     rate_limited: bool = False
     delay: float = 0.0
+    garbled: bool = False
+    echo_auth_status: int | None = None
+
+    @property
+    def replaces_answer(self) -> bool:
+        """Whether a fault already replaces the answer (one per request)."""
+        return (
+            self.error_status is not None
+            or self.timeout is not None
+            or self.rate_limited
+            or self.garbled
+            or self.echo_auth_status is not None
+        )
 
 
 @dataclass
@@ -187,32 +208,49 @@ class FaultInjector:
         with self._lock:
             for state in self._states:
                 rule = state.rule
-                if rule.kind == "reset" or rule.endpoint not in ("*", endpoint):
+                if _after_apply(rule) or rule.endpoint not in ("*", endpoint):
                     continue
                 if not self._fires(state):
                     continue
                 if rule.kind == "latency":
                     decision.delay += rule.seconds
-                elif decision.error_status or decision.timeout is not None or decision.rate_limited:
+                elif decision.replaces_answer:
                     continue  # one answer-replacing fault per request; the first rule wins
                 elif rule.kind == "error":
                     decision.error_status = rule.status
                 elif rule.kind == "timeout":
                     decision.timeout = rule.seconds or 60.0
+                elif rule.kind == "garbled":
+                    decision.garbled = True
+                elif rule.kind == "echo_auth":
+                    decision.echo_auth_status = rule.status
                 else:
                     decision.rate_limited = True
         return decision
 
     def reset_after_apply(self, endpoint: str) -> bool:
         """Whether a successfully applied request loses its answer."""
+        return self._fires_after_apply(endpoint, "reset")
+
+    def garbled_after_apply(self, endpoint: str) -> bool:
+        """Whether a successfully applied request is answered with an HTML page instead."""
+        return self._fires_after_apply(endpoint, "garbled")
+
+    def _fires_after_apply(self, endpoint: str, kind: FaultKind) -> bool:
         if not self._states:
             return False
         with self._lock:
             fired = False
             for state in self._states:
-                if state.rule.kind == "reset" and state.rule.endpoint in ("*", endpoint):
+                rule = state.rule
+                if rule.kind == kind and _after_apply(rule) and rule.endpoint in ("*", endpoint):
                     fired = self._fires(state) or fired
             return fired
+
+
+def _after_apply(rule: FaultRule) -> bool:
+    """Rules that act on the answer of a request already applied."""
+    return rule.kind == "reset" or (rule.kind == "garbled" and bool(rule.apply))
 
 
 def parse_faults(spec: str) -> list[FaultRule]:

@@ -116,6 +116,14 @@ class Inspector:
         """
         return self._state.counters.snapshot()
 
+    def lost_answers(self) -> list[str]:
+        """Request ids of requests applied whose answers a fault then lost.
+
+        Those are the ``reset`` faults and the ``garbled`` ones with ``apply``: the requests a
+        client may rightly send twice.
+        """
+        return self._state.counters.lost_answers()
+
     def rate_usage(self, workspace: str | None = None) -> dict[str, dict[str, Any]]:
         """Rate-limit usage per pool window (see ``RateLimiter.usage``)."""
         return self._state.limiter.usage(workspace)

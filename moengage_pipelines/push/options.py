@@ -30,10 +30,11 @@ class PushOptions:
         now: The present, for the future-event rule (defaults to the current time).
         on_progress: Called with the running report after each batch and each sent body.
         threads: Threads for serialization (default: every core).
-        resend: With a push ledger, what to do with bodies MoEngage may already have applied:
-            ``never`` (events' default: at most once), ``ambiguous`` (users' and catalogs'
-            default: resend them) or ``always`` (resend every body, sent ones too). See
-            ``moengage_pipelines.push.ledger``.
+        resend: With the delivery state, what to do with bodies MoEngage may already have
+            applied (their answer was lost): ``ambiguous`` (the default: send them again, at
+            least once), ``never`` (at most once: hold them back, listed in the report and
+            the dead letters; the push is then not ok) or ``always`` (resend every body,
+            delivered ones too). See ``moengage_pipelines.push.ledger``.
     """
 
     max_body_bytes: int = TRANSITION_MAX_BYTES

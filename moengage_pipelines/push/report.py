@@ -37,8 +37,13 @@ class PushReport:
         retries: Requests repeated after a 429, 5xx or transport failure.
         http_429: 429 answers received.
         splits: Bodies split after a 413 or to fit a rate window.
-        failed_bodies: Bodies MoEngage did not accept.
+        failed_bodies: Bodies not delivered: refused by MoEngage, answer lost, or never sent
+            because delivery stopped.
         failed_rows: Rows in those bodies.
+        ambiguous_bodies: Failed bodies whose answer was lost after sending: MoEngage may
+            have applied them (the next run sends them again).
+        ambiguous_rows: Rows in those bodies.
+        stop_reason: Why delivery stopped early, if it did.
         bodies_skipped: Bodies not sent because the push ledger shows MoEngage accepted them.
         rows_skipped: Rows in those bodies.
         bodies_held: Bodies an earlier run left ambiguous (MoEngage may have applied them),
@@ -71,6 +76,9 @@ class PushReport:
     splits: int = 0
     failed_bodies: int = 0
     failed_rows: int = 0
+    ambiguous_bodies: int = 0
+    ambiguous_rows: int = 0
+    stop_reason: str = ""
     bodies_skipped: int = 0
     rows_skipped: int = 0
     bodies_held: int = 0
@@ -104,6 +112,9 @@ class PushReport:
             if spec.name in {"sync_name", "entity", "partition", "dry_run"}:
                 continue
             values = [getattr(report, spec.name) for report in reports]
+            if spec.name == "stop_reason":
+                combined.stop_reason = "; ".join(dict.fromkeys(v for v in values if v))
+                continue
             if spec.name in {"max_body_bytes", "largest_body_bytes"}:
                 setattr(combined, spec.name, max(values))
             elif spec.name == "rejected_by_rule":
@@ -137,9 +148,23 @@ class PushReport:
         return self.rows_read / self.duration_seconds if self.duration_seconds else 0.0
 
     @property
+    def rows_sent(self) -> int:
+        """Rows MoEngage accepted in this push (in a dry run: packed)."""
+        return {"users": self.users_sent, "events": self.events_sent}.get(
+            self.entity, self.items_sent
+        )
+
+    @property
+    def rows_unaccounted(self) -> int:
+        """Valid rows neither sent, skipped, held nor failed: always 0 after a push."""
+        return self.rows_valid - (
+            self.rows_sent + self.rows_skipped + self.rows_held + self.failed_rows
+        )
+
+    @property
     def ok(self) -> bool:
-        """True when every packed body was accepted."""
-        return self.failed_bodies == 0
+        """True when every valid row was delivered: none failed, none held back."""
+        return self.failed_bodies == 0 and self.bodies_held == 0
 
     def to_metadata(self) -> dict[str, Any]:
         """A flat dict of plain values (str, int, float, bool), e.g. for Dagster metadata.
@@ -171,6 +196,8 @@ class PushReport:
             "splits": self.splits,
             "failed_bodies": self.failed_bodies,
             "failed_rows": self.failed_rows,
+            "ambiguous_bodies": self.ambiguous_bodies,
+            "ambiguous_rows": self.ambiguous_rows,
             "bodies_skipped": self.bodies_skipped,
             "rows_skipped": self.rows_skipped,
             "bodies_held": self.bodies_held,
@@ -199,7 +226,15 @@ class PushReport:
             rules = ", ".join(f"{rule}={count}" for rule, count in self.rejected_by_rule.items())
             parts.append(f"rejects: {rules}")
         if self.failed_bodies:
-            parts.append(f"{self.failed_bodies} bodies failed ({self.failed_rows} rows)")
+            failed = f"{self.failed_bodies} bodies failed ({self.failed_rows} rows"
+            if self.ambiguous_bodies:
+                failed += (
+                    f"; {self.ambiguous_bodies} ambiguous: answer lost after sending, may have "
+                    "been applied"
+                )
+            parts.append(failed + ")")
+            if self.stop_reason:
+                parts.append(f"stopped: {self.stop_reason}")
         if self.bodies_skipped:
             parts.append(
                 f"{self.bodies_skipped:,} bodies already sent ({self.rows_skipped:,} rows)"

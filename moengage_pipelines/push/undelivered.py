@@ -7,24 +7,55 @@ import orjson
 from moengage_pipelines.push.dead_letters import DeadLetterBuffer
 from moengage_pipelines.push.send import DeliveryResult
 
-__all__ = ["DELIVERY_FAILED", "HELD_RULE", "write_failed_letters", "write_held_letters"]
+__all__ = [
+    "DELIVERY_AMBIGUOUS",
+    "DELIVERY_FAILED",
+    "HELD_RULE",
+    "NOT_SENT",
+    "write_failed_letters",
+    "write_held_letters",
+    "write_undelivered_letters",
+    "write_unsent_letter",
+]
 
 # The dead-letter rule of bodies MoEngage did not accept.
 DELIVERY_FAILED = "delivery_failed"
+# Bodies whose answer was lost after sending: MoEngage may have applied them.
+DELIVERY_AMBIGUOUS = "delivery_ambiguous"
 # The dead-letter rule of bodies held back by ``resend="never"``.
 HELD_RULE = "ambiguous_not_resent"
+# Bodies never sent because delivery stopped.
+NOT_SENT = "not_sent"
+
+
+def write_undelivered_letters(letters: DeadLetterBuffer, result: DeliveryResult) -> None:
+    """Letters for every body not delivered: failed, held back, or never sent."""
+    write_failed_letters(letters, result)
+    write_held_letters(letters, result)
+    write_unsent_letter(letters, result)
 
 
 def write_failed_letters(letters: DeadLetterBuffer, result: DeliveryResult) -> None:
     """One letter per failed body: the rows of a refused body are not kept, only its range."""
     for failure in result.failures:
-        letters.add(
-            rule=DELIVERY_FAILED,
-            column=None,
-            message=(
+        if failure.ambiguous:
+            rule = DELIVERY_AMBIGUOUS
+            message = (
+                f"the answer to a body of {failure.elements} elements starting at row "
+                f"{failure.first_row} was lost after sending, so MoEngage may have applied it "
+                f"({failure.status or 'no response'} {failure.message}); the next run sends "
+                "it again"
+            )
+        else:
+            rule = DELIVERY_FAILED
+            message = (
                 f"MoEngage did not accept a body of {failure.elements} elements starting at "
                 f"row {failure.first_row}: {failure.status or 'no response'} {failure.message}"
-            ),
+            )
+        letters.add(
+            rule=rule,
+            column=None,
+            message=message,
             row=orjson.dumps(
                 {
                     "first_row": failure.first_row,
@@ -59,3 +90,24 @@ def write_held_letters(letters: DeadLetterBuffer, result: DeliveryResult) -> Non
             row_number=body.first_row,
             counted=False,
         )
+
+
+def write_unsent_letter(letters: DeadLetterBuffer, result: DeliveryResult) -> None:
+    """One letter for the bodies never sent because delivery stopped, if any."""
+    if not result.unsent_bodies:
+        return
+    first = result.first_unsent_row or 0
+    letters.add(
+        rule=NOT_SENT,
+        column=None,
+        message=(
+            f"{result.unsent_rows} rows in {result.unsent_bodies} bodies from row {first} on "
+            f"were not sent: delivery stopped after {result.stop_reason}"
+        ),
+        row=orjson.dumps(
+            {"first_row": first, "elements": result.unsent_rows, "bodies": result.unsent_bodies}
+        ).decode(),
+        row_key=None,
+        row_number=first,
+        counted=False,
+    )

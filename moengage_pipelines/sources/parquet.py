@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -134,6 +135,10 @@ class ParquetSource:
         yield from _coalesce(kept, batch_rows)
 
     def _build_dataset(self) -> ds.Dataset:
+        with _readable(self.describe()):
+            return self._open_dataset()
+
+    def _open_dataset(self) -> ds.Dataset:
         files, base = self._resolve()
         options = {"format": _FORMAT}
         if base is not None:
@@ -175,6 +180,18 @@ class ParquetSource:
         raise SourceNotFoundError(f"Parquet path {self.path!r} does not exist")
 
 
+@contextmanager
+def _readable(what: str) -> Iterator[None]:
+    """Turn Arrow's errors on an empty, truncated or corrupt file into a ``SourceError``."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        if isinstance(exc, SourceError):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"cannot read {what}: {reason}") from None
+
+
 def _fragment_batches(
     fragment: ds.ParquetFileFragment,
     schema: pa.Schema,
@@ -189,7 +206,10 @@ def _fragment_batches(
         if not row_groups:
             return
     partition = ds.get_partition_keys(fragment.partition_expression) or {}
-    with fragment.filesystem.open_input_file(fragment.path) as handle:
+    with (
+        _readable(f"Parquet file {fragment.path}"),
+        fragment.filesystem.open_input_file(fragment.path) as handle,
+    ):
         reader = pq.ParquetFile(handle, pre_buffer=False, arrow_extensions_enabled=False)
         present = set(reader.schema_arrow.names)
         stored = [name for name in schema.names if name in present]

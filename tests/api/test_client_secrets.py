@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
+from moengage_pipelines.api.counters import RequestTrace
 from moengage_pipelines.api.exceptions import MoEngageConnectionError
 from moengage_pipelines.api.ratebudget import RateBudget
 from moengage_pipelines.api.retries import RetryConfig
@@ -28,8 +29,10 @@ from tests.api.support import (
     CAMPAIGN_KEY,
     DATA_KEY,
     FAST_RETRY,
+    TRANSPORTS,
     WORKSPACE,
     customer,
+    emulated,
     in_process,
     settings,
     transition_body,
@@ -76,7 +79,9 @@ def test_keys_never_leak_into_errors_reprs_or_logs(
     moengage_emulator.faults.clear()
     moengage_emulator.faults.add(FaultRule(endpoint="transition", kind="rate_limit", burst=100))
     impatient = MoEngageClient(
-        settings(), transport=moengage_emulator.transport(), retry=RetryConfig(max_attempts=1)
+        settings(),
+        transport=moengage_emulator.transport(),
+        retry=RetryConfig(max_attempts=1, rate_limited_deadline=0),
     )
     clients.append(impatient)
     with pytest.raises(RateLimitedError) as limited:
@@ -163,4 +168,31 @@ def test_credentials_a_server_echoes_are_scrubbed(
     forms = [key, quote(key, safe=""), token, token.rstrip("="), f"Basic {token}"]
     for text in texts:
         for form in forms:
+            assert form not in text
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("status", [400, 401, 500])
+def test_credentials_the_emulator_echoes_stay_out_of_errors_logs_and_traces(
+    transport: str, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = base64.b64encode(f"{WORKSPACE}:{DATA_KEY}".encode()).decode("ascii")
+    header = f"Basic {token}"
+    trace = RequestTrace()
+    with emulated(transport, retry=FAST_RETRY) as (emulator, client):
+        emulator.faults.add(FaultRule(endpoint="transition", kind="echo_auth", status=status))
+        with pytest.raises(MoEngageHTTPError) as raised:
+            client.post_transition(
+                transition_body([customer("c1")]).payload, users=1, events=0, trace=trace
+            )
+        fired = emulator.inspect.faults()[0]["fired"]
+    error = raised.value
+    assert error.status == status and fired == trace.attempts >= 1
+    # The server did quote them: the client hid every form.
+    assert "Received Authorization: Basic ***" in error.message
+    assert f"credentials {WORKSPACE}:***" in error.body
+    texts = [str(error), repr(error), error.message, error.body, caplog.text, repr(trace)]
+    for text in texts:
+        for form in (DATA_KEY, token, token.rstrip("="), header):
             assert form not in text

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,26 +15,12 @@ from moengage_pipelines.api.ratebudget import (
     BudgetStore,
     MemoryBudgetStore,
     RateBudget,
-    RedisBudgetStore,
     SQLiteBudgetStore,
     Window,
     default_limits,
 )
 from moengage_pipelines.emulator.clock import FakeClock
 from tests.api.budget_worker import spend
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BudgetStore]:
-    if request.param == "memory":
-        made: BudgetStore = MemoryBudgetStore()
-    elif request.param == "sqlite":
-        made = SQLiteBudgetStore(tmp_path / "budget.sqlite")
-    else:
-        url = request.getfixturevalue("redis_url")
-        made = RedisBudgetStore(url, prefix=f"test-budget:{uuid.uuid4().hex}")
-    yield made
-    made.close()
 
 
 def _budget(store: BudgetStore, clock: FakeClock, **options: object) -> RateBudget:

@@ -65,7 +65,7 @@ def push(
         base_url=url,
     )
     bodies = _bodies(worker, plan["bodies"], plan["per_body"])
-    # One attempt only: a 429 shows up as a failure instead of being retried away.
+    # One attempt only: any failure other than a 429 (back-pressure, waited out) would show.
     with MoEngageClient(settings, budget=budget, retry=RetryConfig(max_attempts=1)) as client:
         start.wait(timeout=60)  # every process pushes at the same moment
         result = deliver(bodies, TransitionSender(client), concurrency=2)

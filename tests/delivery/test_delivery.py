@@ -109,7 +109,12 @@ def test_a_body_heavier_than_a_rate_window_is_split() -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_refused_bodies_are_recorded_and_the_rest_delivered(transport: str) -> None:
-    bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=25)
+    # One element MoEngage refuses: that body fails, the others go on.
+    bad_element = {"type": "bogus", "customer_id": "x"}
+    bad = Body(
+        "transition", orjson.dumps({"type": "transition", "elements": [bad_element]}),
+        first_row=25,
+    )
     bodies = [*user_bodies(1, 25), bad, *user_bodies(2, 25, prefix="v")]
     with emulated(transport, retry=FAST_RETRY) as (emulator, client):
         result = deliver(bodies, TransitionSender(client), concurrency=2)
@@ -119,7 +124,20 @@ def test_refused_bodies_are_recorded_and_the_rest_delivered(transport: str) -> N
     assert result.bodies_sent == 3 and not result.stopped and result.retries == 0
     [failure] = result.failures
     assert (failure.first_row, failure.status) == (25, 400)
-    assert "elements cannot be empty" in failure.message
+    assert "type in elements should be customer/event/device" in failure.message
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_refused_request_format_stops_delivery(transport: str) -> None:
+    # An empty bulk import is refused as a request, not as data: every body built the same way
+    # would be refused too, so delivery stops and counts what it did not send.
+    bad = Body("transition", orjson.dumps({"type": "transition", "elements": []}), first_row=25)
+    stream = Counting([bad, *user_bodies(50, 25)])
+    with emulated(transport, retry=FAST_RETRY) as (_, client):
+        result = deliver(stream, TransitionSender(client), concurrency=1, max_in_flight=2)
+    assert result.stopped and "elements cannot be empty" in result.stop_reason
+    assert [failure.first_row for failure in result.failures] == [25]
+    assert stream.read <= 4
 
 
 def test_fail_fast_stops_reading_bodies() -> None:

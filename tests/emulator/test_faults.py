@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
+import orjson
 import pytest
 
+from moengage_pipelines.api.retries import RetryConfig
 from moengage_pipelines.emulator import FaultRule, parse_faults
 from moengage_pipelines.emulator.http import Request
-from moengage_pipelines.errors import ConfigError
+from moengage_pipelines.emulator.pytest_plugin import client_for
+from moengage_pipelines.errors import ConfigError, MoEngageError
 from tests.emulator.conftest import WORKSPACE, campaign_client, customer, data_client, transition
 
 BULK = f"/v1/transition/{WORKSPACE}"
@@ -189,3 +194,16 @@ def test_campaign_client_unaffected_by_data_faults(moengage_emulator):
             "/core-services/v1/campaigns/search", json={"request_id": "r", "limit": 1, "page": 1}
         )
     assert response.status_code == 200
+
+
+def test_lost_answers_are_listed_by_request_id(moengage_emulator):
+    moengage_emulator.faults.add(FaultRule(endpoint="transition", kind="reset", count=2))
+    body = orjson.dumps({"type": "transition", "elements": [
+        {"type": "event", "customer_id": "c1", "actions": [{"action": "Bought"}]}]})
+    with client_for(moengage_emulator, retry=RetryConfig(max_attempts=1)) as client:
+        for _ in range(3):
+            with contextlib.suppress(MoEngageError):
+                client.post_transition(body, users=0, events=1)
+    lost = moengage_emulator.inspect.lost_answers()
+    events = moengage_emulator.inspect.events()
+    assert len(lost) == 2 and len(events) == 3  # applied all three, two answers lost

@@ -88,12 +88,11 @@ def _events_component(**overrides: object) -> MoEngagePushComponent:
     return MoEngagePushComponent.resolve_from_dict({**attributes, **overrides})
 
 
-def test_a_failed_events_push_is_retried_by_dagster_without_duplicates(deployment) -> None:
-    component = _events_component(retry_delay_seconds=0, max_retries=2)
+def _events_definitions(**overrides: object) -> dg.Definitions:
+    component = _events_component(retry_delay_seconds=0, max_retries=2, **overrides)
     context = dg.ComponentTree.for_test().load_context
-    key = dg.AssetKey(["moengage", "events"])
-    job = dg.define_asset_job("push_events", selection=[key])
-    definitions = dg.Definitions.merge(
+    job = dg.define_asset_job("push_events", selection=[dg.AssetKey(["moengage", "events"])])
+    return dg.Definitions.merge(
         component.build_defs(context),
         dg.Definitions(jobs=[job], resources={
             "moengage": MoEngageResource(
@@ -104,10 +103,14 @@ def test_a_failed_events_push_is_retried_by_dagster_without_duplicates(deploymen
             "warehouse": WarehouseResource(url=dg.EnvVar("MOENGAGE_WAREHOUSE_URL")),
         }),
     )
-    push = definitions.resolve_assets_def(key)
+
+
+def test_a_lost_answer_is_resent_at_least_once_by_default(deployment) -> None:
+    definitions = _events_definitions()
+    push = definitions.resolve_assets_def(dg.AssetKey(["moengage", "events"]))
     assert push.op.retry_policy is not None
     assert push.op.retry_policy.backoff == dg.Backoff.EXPONENTIAL
-    # The second body is applied, then its answer is lost: the step fails, Dagster retries it.
+    # The second body is applied, then its answer is lost: it is sent again, nothing is lost.
     deployment.emulator.faults.add(
         FaultRule(endpoint="transition", kind="reset", after=1, count=1)
     )
@@ -116,11 +119,39 @@ def test_a_failed_events_push_is_retried_by_dagster_without_duplicates(deploymen
             partition_key=DAY.isoformat(), instance=instance, raise_on_error=False
         )
     assert result.success
+    expected = expected_events()[0]
+    received = _event_keys(deployment.emulator)
+    assert set(received) == set(expected)
+    extra = sum(count - expected[key] for key, count in received.items())
+    metadata = _push_metadata(result)["moengage/events"]
+    assert metadata["failed_bodies"] == 0 and metadata["retries"] >= 1
+    # The duplicates are exactly the events of the one body whose answer was lost.
+    with duckdb.connect(str(deployment.results), read_only=True) as connection:
+        [(resent_rows,)] = connection.execute(
+            "SELECT sum(rows) FROM moengage_push_ledger "
+            "WHERE status = 'sent' AND ambiguous_retries > 0"
+        ).fetchall()
+    assert extra == resent_rows > 0
+
+
+def test_under_resend_never_a_retry_holds_the_body_that_may_have_been_applied(
+    deployment,
+) -> None:
+    definitions = _events_definitions(resend="never")
+    deployment.emulator.faults.add(
+        FaultRule(endpoint="transition", kind="reset", after=1, count=1)
+    )
+    with dg.instance_for_test() as instance:
+        result = definitions.resolve_job_def("push_events").execute_in_process(
+            partition_key=DAY.isoformat(), instance=instance, raise_on_error=False
+        )
+    # At most once: the step failed on the lost answer, Dagster retried it once, the retry
+    # skipped what MoEngage accepted and held the body it may have applied (it had); a held
+    # body fails the step for good, never silently.
+    assert not result.success
     kinds = Counter(event.event_type_value for event in result.all_events)
     assert kinds["STEP_UP_FOR_RETRY"] == 1
-    # Every event exactly once: the retry skipped what MoEngage accepted and held back the body
-    # it may have applied (it had).
     assert _event_keys(deployment.emulator) == expected_events()[0]
-    metadata = _push_metadata(result)["moengage/events"]
-    assert metadata["bodies_held"] == 1 and metadata["bodies"] == 0
-    assert metadata["bodies_skipped"] > 0
+    [failure] = result.get_step_failure_events()
+    description = failure.step_failure_data.user_failure_data.description
+    assert "held back" in description and "resend: ambiguous" in description

@@ -13,6 +13,7 @@ import pytest
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.sources import ParquetSource
 from moengage_pipelines.warehouse import Warehouse
+from tests.push.cli_data import EVENTS_MAPPING, ROWS
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -52,3 +53,29 @@ def client(moengage_emulator, moengage_emulator_settings):
         moengage_emulator_settings, transport=moengage_emulator.transport()
     ) as instance:
         yield instance
+
+
+@pytest.fixture
+def files(tmp_path):
+    table = pa.table(
+        {
+            "uid": [row[0] for row in ROWS],
+            "at": pa.array([row[1] for row in ROWS], pa.timestamp("us")),
+            "price": [row[2] for row in ROWS],
+        }
+    )
+    source = tmp_path / "events.parquet"
+    pq.write_table(table, source)
+    mapping = tmp_path / "events.yml"
+    mapping.write_text(EVENTS_MAPPING)
+    return source, mapping
+
+
+@pytest.fixture
+def server_env(monkeypatch, moengage_emulator_server):
+    """MOENGAGE_* variables pointing the CLI at the emulator's loopback server."""
+    monkeypatch.setenv("MOENGAGE_WORKSPACE_ID", "TEST_WORKSPACE")
+    monkeypatch.setenv("MOENGAGE_DATA_API_KEY", "test-data-key")
+    monkeypatch.setenv("MOENGAGE_CAMPAIGN_API_KEY", "test-campaign-key")
+    monkeypatch.setenv("MOENGAGE_BASE_URL", moengage_emulator_server.url)
+    return moengage_emulator_server.emulator

@@ -122,16 +122,28 @@ def test_mirror_needs_state_and_the_whole_source(parquet_source, client):
 
     mapping = {**MAPPING, "mirror": True}
     with pytest.raises(MappingError, match="catalog state"):
-        run_push(parquet_source(_items(["x-1"])), mapping, client, sync_name="m")
+        run_push(parquet_source(_items(["x-1"])), mapping, client, sync_name="m",
+                 dead_letters=None, ledger=None)
     with pytest.raises(MappingError, match="whole source"):
         run_push(parquet_source(_items(["x-1"])), mapping, client, sync_name="m",
                  catalog_state=MemoryCatalogState(), window=TimeWindow.for_day("2025-01-01"))
 
 
 def test_existing_catalog_without_known_id_is_a_clear_error(parquet_source, client):
-    run_push(parquet_source(_items(["c-1"])), MAPPING, client, sync_name="c")
+    stateless = {"dead_letters": None, "ledger": None}
+    run_push(parquet_source(_items(["c-1"])), MAPPING, client, sync_name="c", **stateless)
     with pytest.raises(MappingError, match="set catalog_id"):
-        run_push(parquet_source(_items(["c-2"])), MAPPING, client, sync_name="c")
+        run_push(parquet_source(_items(["c-2"])), MAPPING, client, sync_name="c", **stateless)
+
+
+def test_the_default_state_remembers_the_catalog_and_allows_mirroring(
+    parquet_source, client, moengage_emulator
+):
+    mirror = {**MAPPING, "mirror": True}
+    first = run_push(parquet_source(_items(["s-1", "s-2"])), mirror, client, sync_name="s")
+    second = run_push(parquet_source(_items(["s-2"])), mirror, client, sync_name="s")
+    assert first.items_sent == 2 and second.items_deleted == 1
+    assert [c["name"] for c in moengage_emulator.inspect.catalogs()] == ["products"]
 
 
 def test_catalog_dry_run_sends_nothing(parquet_source, client, moengage_emulator):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import orjson
@@ -13,14 +12,7 @@ import pytest
 
 from moengage_pipelines.cli import main
 from moengage_pipelines.warehouse import Warehouse
-
-MAPPING = """
-entity: events
-customer_id: uid
-event_name: Purchase
-event_time_column: at
-attributes: [price]
-"""
+from tests.push.cli_data import ROWS
 
 USERS_MAPPING = """
 entity: users
@@ -41,40 +33,6 @@ image_link_column: img
 attributes:
   price: price
 """
-
-ROWS = [
-    ("user-1", dt.datetime(2025, 5, 1, 10), 1.0),
-    ("null", dt.datetime(2025, 5, 1, 11), 2.0),  # a banned customer id: rejected
-    ("user-3", dt.datetime(2025, 5, 2, 9), 3.0),
-    ("user-4", dt.datetime(2025, 5, 1, 23), 4.0),
-]
-
-
-@pytest.fixture
-def files(tmp_path):
-    table = pa.table(
-        {
-            "uid": [row[0] for row in ROWS],
-            "at": pa.array([row[1] for row in ROWS], pa.timestamp("us")),
-            "price": [row[2] for row in ROWS],
-        }
-    )
-    source = tmp_path / "events.parquet"
-    pq.write_table(table, source)
-    mapping = tmp_path / "events.yml"
-    mapping.write_text(MAPPING)
-    return source, mapping
-
-
-@pytest.fixture
-def server_env(monkeypatch, moengage_emulator_server):
-    """MOENGAGE_* variables pointing the CLI at the emulator's loopback server."""
-    monkeypatch.setenv("MOENGAGE_WORKSPACE_ID", "TEST_WORKSPACE")
-    monkeypatch.setenv("MOENGAGE_DATA_API_KEY", "test-data-key")
-    monkeypatch.setenv("MOENGAGE_CAMPAIGN_API_KEY", "test-campaign-key")
-    monkeypatch.setenv("MOENGAGE_BASE_URL", moengage_emulator_server.url)
-    return moengage_emulator_server.emulator
-
 
 def _expected_elements() -> list[bytes]:
     """MoEngage's event elements for the valid rows, written independently of the library."""
@@ -167,12 +125,12 @@ def test_window_needs_a_time_column(files, capsys):
     assert "--time-column" in capsys.readouterr().err
 
 
-def test_resend_needs_a_ledger(files, capsys):
+def test_resend_needs_the_delivery_state(files, capsys):
     source, mapping = files
     code = main(["push", "events", "--source", str(source), "--mapping", str(mapping),
-                 "--dry-run", "--resend", "always"])
+                 "--dry-run", "--no-state", "--resend", "always"])
     assert code == 2
-    assert "--resend needs a push ledger" in capsys.readouterr().err
+    assert "--resend needs the delivery state" in capsys.readouterr().err
     from moengage_pipelines.cli.push import RESEND_CHOICES
     from moengage_pipelines.push.ledger import RESEND_POLICIES
 
@@ -263,7 +221,7 @@ def test_push_catalog_through_the_cli(tmp_path, capsys, server_env):
     requests = server_env.inspect.counters()["total"]["requests"]
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "bodies skipped: 2 (60 rows)" in out
+    assert "rows skipped:  60 in 2 bodies already accepted" in out
     assert server_env.inspect.counters()["total"]["requests"] == requests
     assert len(server_env.inspect.catalogs()) == 1
 
@@ -275,13 +233,13 @@ def test_a_cli_rerun_sends_nothing_new(files, capsys, tmp_path, server_env):
                "--day", "2025-05-01", "--time-column", "at", "--dead-letters", results]
     assert main(command) == 0
     first = capsys.readouterr().out
-    assert "events sent: 2" in first and "bodies skipped: 0" in first
+    assert "events sent: 2" in first and "rows skipped:  0 in 0 bodies" in first
     counters = server_env.inspect.counters()
 
     assert main(command) == 0
     again = capsys.readouterr().out
     assert "events sent: 0" in again
-    assert "bodies skipped: 1 (2 rows) already accepted" in again
+    assert "rows skipped:  2 in 1 bodies already accepted" in again
     assert server_env.inspect.counters() == counters  # not one request more
     assert len(server_env.inspect.events()) == 2
 
@@ -298,15 +256,15 @@ def test_a_cli_rerun_sends_nothing_new(files, capsys, tmp_path, server_env):
     assert len(server_env.inspect.events()) == 5
 
 
-def test_the_ledger_can_live_in_its_own_warehouse(files, capsys, tmp_path, server_env):
+def test_the_state_can_live_in_its_own_warehouse(files, capsys, tmp_path, server_env):
     source, mapping = files
     ledger = tmp_path / "ledger.duckdb"
     command = ["push", "events", "--source", str(source), "--mapping", str(mapping),
-               "--ledger", f"duckdb:///{ledger}"]
+               "--state", f"duckdb:///{ledger}"]
     assert main(command) == 0
     assert "events sent: 3" in capsys.readouterr().out
     assert main(command) == 0
-    assert "bodies skipped: 1 (3 rows)" in capsys.readouterr().out
+    assert "rows skipped:  3 in 1 bodies" in capsys.readouterr().out
     assert len(server_env.inspect.events()) == 3
     with Warehouse.open(f"duckdb:///{ledger}") as warehouse:
         rows = warehouse.query("SELECT status, sync_name FROM moengage_push_ledger").to_pylist()
@@ -335,7 +293,11 @@ def test_cli_errors_never_show_a_warehouse_password(files, capsys, postgres_dsn)
             "push", "events", "--source", str(source), "--mapping", str(mapping), "--dry-run",
             "--dead-letters", unreachable,
         ],
-        "an unreachable ledger": [
+        "an unreachable state": [
+            "push", "events", "--source", str(source), "--mapping", str(mapping), "--dry-run",
+            "--state", unreachable,
+        ],
+        "a misspelt option carrying the URL": [
             "push", "events", "--source", str(source), "--mapping", str(mapping), "--dry-run",
             "--ledger", unreachable,
         ],

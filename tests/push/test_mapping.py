@@ -148,3 +148,31 @@ def test_file_errors(tmp_path):
     wrong.write_text("entity: users\n")
     with pytest.raises(MappingError, match=r"wrong\.yml: customer_id"):
         load_mapping(wrong)
+
+
+def test_non_finite_and_id_whitespace_options():
+    users = load_mapping({"entity": "users", "customer_id": "x"})
+    assert (users.non_finite, users.customer_id_whitespace) == ("null", "trim")
+    events = load_mapping({"entity": "events", "customer_id": "x", "event_name": "A",
+                           "non_finite": "reject", "customer_id_whitespace": "keep"})
+    assert (events.non_finite, events.key_whitespace) == ("reject", "keep")
+    catalog = load_mapping({"entity": "catalog", "catalog": "c", "id_column": "i",
+                            "title_column": "t", "link_column": "l", "image_link_column": "m",
+                            "id_whitespace": "keep"})
+    assert (catalog.non_finite, catalog.key_whitespace) == ("null", "keep")
+
+
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ({"entity": "users", "customer_id": "x", "non_finite": "drop"}, "non_finite"),
+        ({"entity": "users", "customer_id": "x", "customer_id_whitespace": "strip"},
+         "customer_id_whitespace"),
+        ({"entity": "catalog", "catalog": "c", "id_column": "i", "title_column": "t",
+          "link_column": "l", "image_link_column": "m", "customer_id_whitespace": "keep"},
+         "Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_options_name_the_field(document, needle):
+    with pytest.raises(MappingError, match=needle):
+        load_mapping(document)

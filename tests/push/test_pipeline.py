@@ -83,12 +83,33 @@ def test_rejected_rows_become_dead_letters(parquet_source, dead_letters):
 
 def test_rerun_of_a_partition_replaces_its_dead_letters(parquet_source, dead_letters):
     data = _events(3, uid=["unknown", "user-1", "user-2"])
+    source = parquet_source(data)
     for _ in range(2):
         run_push(
-            parquet_source(data), EVENTS, None, sync_name="events", partition="p1",
+            source, EVENTS, None, sync_name="events", partition="p1",
             dead_letters=dead_letters, options=PushOptions(dry_run=True, now=NOW),
         )
     assert dead_letters.count("events", "p1") == 1
+
+
+def test_dead_letters_of_other_sources_and_partitions_are_kept(parquet_source, dead_letters):
+    """Letters are appended per run; a push replaces only its own sync, partition and source."""
+    bad = _events(3, uid=["unknown", "user-1", "user-2"])
+    first_file, second_file = parquet_source(bad), parquet_source(bad)
+    dry = PushOptions(dry_run=True, now=NOW)
+    for source, partition, run in [
+        (first_file, "p1", "run-1"), (second_file, "p1", "run-2"), (first_file, "p2", "run-3"),
+        (first_file, "p1", "run-4"),
+    ]:
+        run_push(source, EVENTS, None, sync_name="events", partition=partition,
+                 dead_letters=dead_letters, options=dry, run_id=run)
+    letters = dead_letters.read("events").to_pylist()
+    kept = sorted(
+        (letter["partition"], letter["run_id"], letter["source"] == first_file.describe())
+        for letter in letters
+    )
+    # run-1 was replaced by run-4 (same sync, partition and source); the others stay.
+    assert kept == [("p1", "run-2", False), ("p1", "run-4", True), ("p2", "run-3", True)]
 
 
 def test_row_larger_than_a_body_becomes_a_dead_letter(parquet_source, dead_letters):

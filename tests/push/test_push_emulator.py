@@ -15,6 +15,7 @@ from moengage_pipelines.push.pipeline import run_push
 USERS = {
     "entity": "users", "customer_id": "uid", "email": "email", "first_name": "first",
     "attributes": {"plan": "plan", "score": "score", "joined": "joined", "tags": "tags"},
+    "non_finite": "reject",  # the NaN score rejects its row (the default leaves it out)
 }
 
 

@@ -293,3 +293,14 @@ def test_large_and_dictionary_string_columns(large):
     with ElementSerializer(mapping, now=NOW) as serializer:
         parsed = _parse(serializer.serialize(batch).elements)
     assert [element["attributes"].get("v") for element in parsed] == values
+
+
+def test_source_columns_named_like_the_query_columns():
+    names = ["__reject", "__element", "__key", "__check", "__moengage_v0"]
+    batch = pa.record_batch({"c": [" user1 "], **{name: [name] for name in names}})
+    mapping = load_mapping({"entity": "users", "customer_id": "c", "attributes": names})
+    with ElementSerializer(mapping, now=NOW, with_keys=True) as serializer:
+        result = serializer.serialize(batch)
+    [element] = _parse(result.elements)
+    assert element["attributes"] == {name: name for name in names}
+    assert result.keys.to_pylist() == ["user1"]

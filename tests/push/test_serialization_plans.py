@@ -50,7 +50,8 @@ VALUES = {
     "s": st.text(max_size=8),
     "ls": st.text(max_size=8),
     "i": st.integers(-(2**40), 2**40),
-    "f": st.floats(allow_nan=True, allow_infinity=True),
+    "f": st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.sampled_from([19_800.0, -3_600.0, 0.5])),
     "b": st.booleans(),
     "dec": st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False),
     "ts": st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2035, 1, 1)),
@@ -109,9 +110,15 @@ CATALOG = {
 MAPPINGS = {
     "users": USERS,
     "users_send_nulls": {**USERS, "send_nulls": True},
+    "users_reject_non_finite": {**USERS, "non_finite": "reject", "customer_id_whitespace": "keep"},
     "events_by_column": EVENTS_BY_COLUMN,
     "events_by_epoch": EVENTS_BY_EPOCH,
+    "events_float_offset": {**EVENTS_BY_EPOCH, "user_timezone_offset": None,
+                            "user_timezone_offset_column": "f"},
+    "events_float_offset_reject": {**EVENTS_BY_EPOCH, "user_timezone_offset": None,
+                                   "user_timezone_offset_column": "f", "non_finite": "reject"},
     "catalog": CATALOG,
+    "catalog_keep_ids": {**CATALOG, "id_whitespace": "keep", "non_finite": "reject"},
 }
 
 
@@ -135,7 +142,8 @@ def _run(plan_sql: str, batch: pa.RecordBatch) -> tuple[list, list]:
 @st.composite
 def batches(draw: st.DrawFn) -> pa.RecordBatch:
     rows = draw(st.integers(min_value=1, max_value=12))
-    columns = {"cid": pa.array([f"user-{n}" for n in range(rows)])}
+    padding = st.sampled_from(["", " ", "\t", " \r\n"])
+    columns = {"cid": pa.array([f"{draw(padding)}user-{n}{draw(padding)}" for n in range(rows)])}
     for name, data_type in TYPES.items():
         # About half the columns hold no null at all, so both kinds of plan are exercised.
         nullable = draw(st.booleans())

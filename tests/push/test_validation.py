@@ -29,8 +29,8 @@ def _rejects(mapping: dict, columns: dict) -> list[tuple[int, str, str | None]]:
     ]
 
 
-def _user(attributes: dict | None = None) -> dict:
-    return {"entity": "users", "customer_id": "cid", "attributes": attributes or {}}
+def _user(attributes: dict | None = None, **extra) -> dict:
+    return {"entity": "users", "customer_id": "cid", "attributes": attributes or {}, **extra}
 
 
 def _event(**extra) -> dict:
@@ -118,13 +118,16 @@ def test_invalid_timezone_offset(bad):
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_non_finite_number(bad):
-    got = _rejects(_user({"score": "score"}), {"cid": ["user-1", "user-2"], "score": [1.0, bad]})
+    got = _rejects(
+        _user({"score": "score"}, non_finite="reject"),
+        {"cid": ["user-1", "user-2"], "score": [1.0, bad]},
+    )
     assert got == [(1, "non_finite_number", "score")]
 
 
 def test_non_finite_number_inside_a_list():
     got = _rejects(
-        _user({"scores": "scores"}),
+        _user({"scores": "scores"}, non_finite="reject"),
         {"cid": ["user-1", "user-2"], "scores": [[1.0, 2.0], [1.0, float("nan")]]},
     )
     assert got == [(1, "non_finite_number", "scores")]

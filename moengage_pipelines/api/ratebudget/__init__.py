@@ -7,10 +7,13 @@
 * :func:`budget_for_workspace` builds the budget all clients of a workspace share.
 """
 
+from moengage_pipelines.api.ratebudget.adaptive import Adaptation
 from moengage_pipelines.api.ratebudget.budget import RateBudget
 from moengage_pipelines.api.ratebudget.factory import (
     BUDGET_STORE_VARIABLE,
     budget_for_workspace,
+    budget_from_environment,
+    checked_budget,
     namespace_for,
 )
 from moengage_pipelines.api.ratebudget.memory import MemoryBudgetStore
@@ -35,6 +38,7 @@ __all__ = [
     "CATALOG",
     "TRANSITION_EVENTS",
     "TRANSITION_USERS",
+    "Adaptation",
     "BucketRequest",
     "BudgetLimits",
     "BudgetStore",
@@ -44,6 +48,8 @@ __all__ = [
     "SQLiteBudgetStore",
     "Window",
     "budget_for_workspace",
+    "budget_from_environment",
+    "checked_budget",
     "default_budget_path",
     "default_limits",
     "namespace_for",

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import unquote, urlparse
 
-from moengage_pipelines.api.exceptions import RateBudgetError, RateBudgetTimeoutError
+from moengage_pipelines.api.exceptions import (
+    RateBudgetError,
+    RateBudgetStoreError,
+    RateBudgetTimeoutError,
+)
+from moengage_pipelines.api.ratebudget.adaptive import (
+    DEFAULT_ADAPTATION,
+    Adaptation,
+    LimitFactors,
+)
 from moengage_pipelines.api.ratebudget.memory import MemoryBudgetStore
 from moengage_pipelines.api.ratebudget.sqlite import SQLiteBudgetStore
 from moengage_pipelines.api.ratebudget.store import BucketRequest, BudgetStore
 from moengage_pipelines.api.ratebudget.windows import BudgetLimits, Window, default_limits
+from moengage_pipelines.errors import ConfigError
 
 __all__ = ["RateBudget"]
 
@@ -42,6 +53,9 @@ class RateBudget:
             the windows until it completes; the slack covers clock differences between the
             machines sharing a Redis budget.
         max_wait: Default longest wait in one ``acquire``; None waits as long as needed.
+        adaptation: How the limits shrink when MoEngage answers 429 to a request the budget
+            admitted, and grow back (see :mod:`~moengage_pipelines.api.ratebudget.adaptive`);
+            None keeps the configured limits whatever MoEngage answers.
         clock: Seconds since the epoch (replace in tests).
         sleep: Sleeps for seconds (replace in tests).
     """
@@ -55,6 +69,7 @@ class RateBudget:
         time_scale: float = 1.0,
         slack: float = 0.05,
         max_wait: float | None = None,
+        adaptation: Adaptation | None = DEFAULT_ADAPTATION,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -71,6 +86,7 @@ class RateBudget:
         self.time_scale = float(time_scale)
         self.slack = float(slack)
         self.max_wait = max_wait
+        self.factors = LimitFactors(adaptation)
         self._clock = clock
         self._sleep = sleep
 
@@ -84,7 +100,7 @@ class RateBudget:
             **options: Passed to the constructor (``namespace``, ``limits``, ``time_scale``...).
 
         Raises:
-            ValueError: For an unknown scheme.
+            ConfigError: For an unknown scheme, or a store that cannot be opened.
         """
         parsed = urlparse(url)
         store: BudgetStore
@@ -97,11 +113,16 @@ class RateBudget:
         elif parsed.scheme in {"redis", "rediss", "unix"}:
             from moengage_pipelines.api.ratebudget.redis import RedisBudgetStore
 
-            store = RedisBudgetStore(url)
+            try:
+                store = RedisBudgetStore(url)
+            except Exception as exc:  # a malformed URL, or the redis package missing
+                raise ConfigError(
+                    f"rate budget store {parsed.scheme}://...: {type(exc).__name__}: {exc}"
+                ) from None
         else:
             # Show a URL only by its scheme: the rest may hold a password.
             shown = f"{parsed.scheme}://..." if "://" in url else url
-            raise ValueError(
+            raise ConfigError(
                 f"unknown rate budget store {shown!r}; use file, memory, sqlite:///path "
                 "or redis://host:port/db"
             )
@@ -125,6 +146,74 @@ class RateBudget:
         """A span of MoEngage time in real seconds under this budget's ``time_scale``."""
         return seconds / self.time_scale
 
+    def now(self) -> float:
+        """The budget's current time (seconds since the epoch), as its entries are stamped."""
+        return self._clock()
+
+    def _growth_window(self, bucket: str) -> float:
+        # Limits grow back once per clean span of the bucket's shortest window.
+        windows = self.limits.get(bucket, ())
+        return min(self.real_seconds(w.seconds) for w in windows) + self.slack if windows else 0.0
+
+    def limit_factor(self, bucket: str) -> float:
+        """The share of ``bucket``'s configured limits in use now (1.0 until a 429 shrinks it)."""
+        return self.factors.factor(bucket, self._clock(), self._growth_window(bucket))
+
+    def throttled(
+        self, cost: Mapping[str, int], *, admitted_at: float, paused_for: float | None = None
+    ) -> list[str]:
+        """Shrink the buckets a request spent from, after MoEngage answered it 429.
+
+        The budget admitted the request, so MoEngage's budget for the workspace is smaller
+        than this one. Each bucket shrinks once per 429 of a request admitted after its last
+        shrink (see :mod:`~moengage_pipelines.api.ratebudget.adaptive`).
+
+        Args:
+            cost: The request's cost, as given to :meth:`hold`.
+            admitted_at: When the budget admitted it (:meth:`now` read at admission).
+            paused_for: Seconds the buckets are paused after the 429 (see :meth:`pause`);
+                growth back counts windows from the end of the pause.
+
+        Returns:
+            The buckets that shrank.
+        """
+        now = self._clock()
+        paused_until = now + paused_for if paused_for else None
+        shrunk = []
+        for bucket, units in cost.items():
+            if not units or bucket not in self.limits:
+                continue
+            window = self._growth_window(bucket)
+            if self.factors.decrease(
+                bucket, now=now, window=window, admitted_at=admitted_at, paused_until=paused_until
+            ):
+                shrunk.append(bucket)
+                factor = self.factors.factor(bucket, now, window)
+                logger.info(
+                    "rate budget: MoEngage answered 429 within our budget for %s; using %.0f%% "
+                    "of its limits (%s) until windows pass without one",
+                    bucket,
+                    factor * 100,
+                    ", ".join(
+                        Window(max(math.floor(w.limit * factor), 1), w.seconds).describe()
+                        for w in self.limits[bucket]
+                    ),
+                )
+        return shrunk
+
+    def check(self) -> None:
+        """Open the store once (its file, its connection), so a store that cannot work fails now.
+
+        Raises:
+            RateBudgetStoreError: Naming the store and what went wrong.
+        """
+        for bucket in self.limits:
+            try:
+                self.used(bucket)
+            except Exception as exc:
+                raise RateBudgetStoreError(_store_failure(self.store, exc)) from None
+            return
+
     def requests_for(self, cost: Mapping[str, int]) -> list[BucketRequest]:
         """Turn ``{bucket: units}`` into store requests, rejecting costs no window can hold.
 
@@ -144,11 +233,15 @@ class RateBudget:
                         f"one request would spend {units} units of {bucket!r}, more than its "
                         f"{window.describe()} window allows; split it into smaller requests"
                     )
+            factor = self.factors.factor(bucket, self._clock(), self._growth_window(bucket))
             requests.append(
                 BucketRequest(
                     self._key(bucket),
                     int(units),
-                    tuple((w.limit, self.real_seconds(w.seconds) + self.slack) for w in windows),
+                    tuple(
+                        (_shrunk(w.limit, factor, units), self.real_seconds(w.seconds) + self.slack)
+                        for w in windows
+                    ),
                 )
             )
         return requests
@@ -216,7 +309,10 @@ class RateBudget:
         limit = self.max_wait if max_wait is None else max_wait
         waited = 0.0
         while True:
-            wait = self.store.try_acquire(self._clock, requests, token)
+            try:
+                wait = self.store.try_acquire(self._clock, requests, token)
+            except Exception as exc:
+                raise RateBudgetStoreError(_store_failure(self.store, exc)) from None
             if wait <= 0:
                 return waited
             if limit is not None and waited + wait > limit:
@@ -251,3 +347,19 @@ class RateBudget:
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
+
+
+def _shrunk(limit: int, factor: float, units: int) -> int:
+    """A window's limit at ``factor`` of it, never below one request of ``units``.
+
+    A request costing more than the shrunk limit is admitted when the window is otherwise
+    empty: the smallest pace there is.
+    """
+    if factor >= 1.0:
+        return limit
+    return max(math.floor(limit * factor), units, 1)
+
+
+def _store_failure(store: BudgetStore, error: Exception) -> str:
+    # The store's repr shows a file path or a key prefix, never a URL's password.
+    return f"the rate budget store {store!r} failed: {type(error).__name__}: {error}"

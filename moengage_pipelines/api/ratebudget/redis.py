@@ -127,7 +127,9 @@ class RedisBudgetStore:
 
             if url is None:
                 raise ValueError("RedisBudgetStore needs a url or a client")
-            client = redis.Redis.from_url(url)
+            # Bounded waits, so an unreachable Redis fails a request instead of hanging it
+            # (options in the URL's query win over these).
+            client = redis.Redis.from_url(url, socket_connect_timeout=10.0, socket_timeout=30.0)
         self._url = url
         self._redis = client
         self.prefix = prefix

@@ -16,7 +16,6 @@ pointless):
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +27,9 @@ from moengage_pipelines.push.catalog.client import CatalogClient
 from moengage_pipelines.push.catalog.schema import resolve_catalog
 from moengage_pipelines.push.catalog.state import CatalogState
 from moengage_pipelines.push.catalog.upsert import CatalogUpsert, CatalogUpsertSender
-from moengage_pipelines.push.dead_letters import DeadLetterBuffer, DeadLetterSink
-from moengage_pipelines.push.ledger import PushLedger, destination_of, tracked
-from moengage_pipelines.push.ledger.session import Destination
+from moengage_pipelines.push.context import PushContext
+from moengage_pipelines.push.dead_letters import DeadLetterBuffer
+from moengage_pipelines.push.ledger import destination_of, tracked
 from moengage_pipelines.push.mapping import CatalogMapping, MappingError
 from moengage_pipelines.push.options import PushOptions
 from moengage_pipelines.push.pack.body import Body
@@ -45,12 +44,13 @@ from moengage_pipelines.push.send import (
     DeliveryResult,
     DryRunSender,
     Outcome,
+    count_unsent,
     deliver,
 )
-from moengage_pipelines.push.undelivered import write_held_letters
+from moengage_pipelines.push.undelivered import write_held_letters, write_unsent_letter
 
 if TYPE_CHECKING:
-    from moengage_pipelines.sources import Source, TimeWindow
+    from moengage_pipelines.sources import Source
 
 __all__ = ["run_catalog_push"]
 
@@ -223,44 +223,28 @@ def run_catalog_push(
     source: Source,
     mapping: CatalogMapping,
     client: CatalogClient | None,
-    *,
-    settings: Destination | None,
-    sync_name: str,
-    partition: str | None,
-    window: TimeWindow | None,
-    dead_letters: DeadLetterSink | None,
-    options: PushOptions,
+    context: PushContext,
     state: CatalogState | None,
-    ledger: PushLedger | None,
 ) -> PushReport:
-    """Push a source into a catalog (see the module docstring); called by ``run_push``.
-
-    ``settings`` name the destination in the delivery state (the client's settings; None in a
-    dry run without a client).
-    """
-    if mapping.mirror and window is not None:
+    """Push a source into a catalog (see the module docstring); called by ``run_push``."""
+    options = context.options
+    if mapping.mirror and context.window is not None:
         raise MappingError("mirror mode needs the whole source; do not pass a time window")
     if mapping.mirror and state is None:
         raise MappingError("mirror mode needs a catalog state that remembers pushed ids")
-    started = time.perf_counter()
-    report = PushReport(
-        sync_name=sync_name, entity="catalog", partition=partition, dry_run=options.dry_run,
-        max_body_bytes=options.catalog_max_body_bytes,
-    )
-    letters = DeadLetterBuffer(report, dead_letters, sync_name=sync_name, partition=partition)
+    report = context.new_report("catalog", options.catalog_max_body_bytes)
+    letters = context.letters(report)
     packer = catalog_packer(options.catalog_max_body_bytes)
     push = _CatalogPush(mapping, client, report, letters, options, state)
 
     def progress(_: object = None) -> None:
-        report.duration_seconds = time.perf_counter() - started
-        if options.on_progress is not None:
-            options.on_progress(report)
+        context.progress(report)
 
     with ElementSerializer(
         mapping, now=options.now, threads=options.threads, with_keys=True
     ) as serializer:
         stream = validated_elements(
-            source, serializer, window=window, batch_rows=options.batch_rows,
+            source, serializer, window=context.window, batch_rows=options.batch_rows,
             max_element_bytes=packer.max_element_bytes(), report=report, letters=letters,
             on_batch=progress,
         )
@@ -275,20 +259,23 @@ def run_catalog_push(
                 else CatalogUpsertSender(client, push.catalog_id or "")
             )
             destination = None
-            if settings is not None and push.catalog_id is not None:
-                destination = destination_of(settings, "catalog", push.catalog_id)
+            if context.settings is not None and push.catalog_id is not None:
+                destination = destination_of(context.settings, "catalog", push.catalog_id)
             with tracked(
-                inner, ledger, sync_name=sync_name, partition=partition,
-                destination=destination, entity="catalog", resend=options.resend,
-                read_only=options.dry_run,
+                inner, context.ledger, sync_name=context.sync_name,
+                partition=context.partition, destination=destination, entity="catalog",
+                resend=options.resend, read_only=options.dry_run, run_id=context.run_id,
             ) as sender:
+                bodies = push.bodies(itertools.chain([first], stream), packer)
                 result = deliver(
-                    push.bodies(itertools.chain([first], stream), packer), sender,
-                    concurrency=1, on_outcome=push.on_outcome, on_progress=progress,
-                    fail_fast=options.fail_fast,
+                    bodies, sender, concurrency=1, on_outcome=push.on_outcome,
+                    on_progress=progress, fail_fast=options.fail_fast,
                 )
+                if result.stopped:
+                    count_unsent(bodies, result)
             _apply(report, result, update_requests=push.update_requests)
             write_held_letters(letters, result)
+            write_unsent_letter(letters, result)
     if mapping.mirror:
         push.mirror()
     letters.flush()
@@ -308,5 +295,8 @@ def _apply(report: PushReport, result: DeliveryResult, *, update_requests: int) 
     report.rows_skipped += result.rows_skipped
     report.bodies_held += result.bodies_held
     report.rows_held += result.rows_held
-    report.failed_bodies += len(result.failures)
-    report.failed_rows += result.failed_elements
+    report.failed_bodies += len(result.failures) + result.unsent_bodies
+    report.failed_rows += result.failed_elements + result.unsent_rows
+    report.ambiguous_bodies += len(result.ambiguous_failures)
+    report.ambiguous_rows += sum(failure.elements for failure in result.ambiguous_failures)
+    report.stop_reason = result.stop_reason

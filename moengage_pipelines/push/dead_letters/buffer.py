@@ -32,16 +32,20 @@ class DeadLetterBuffer:
         sink: Where the letters go; None keeps only the counts.
         sync_name: Stored with each letter.
         partition: Stored with each letter.
+        source: Stored with each letter: the source read (``Source.describe()``).
+        run_id: Stored with each letter: the run writing it.
     """
 
     def __init__(
         self, report: PushReport, sink: DeadLetterSink | None, *, sync_name: str,
-        partition: str | None,
+        partition: str | None, source: str | None = None, run_id: str | None = None,
     ) -> None:
         self.report = report
         self.sink = sink
         self.sync_name = sync_name
         self.partition = partition
+        self.source = source
+        self.run_id = run_id
         self._pending: list[DeadLetter] = []
 
     def add(
@@ -63,6 +67,8 @@ class DeadLetterBuffer:
                 message=message,
                 row=row,
                 row_number=row_number,
+                source=self.source,
+                run_id=self.run_id,
             )
         )
         if len(self._pending) >= _FLUSH_EVERY:

@@ -7,6 +7,8 @@ column         type                meaning
 =============  ==================  ===============================================
 sync_name      text                the push it belongs to (e.g. an asset key)
 partition      text, nullable      partition key of the run
+source         text, nullable      the source read (``Source.describe()``)
+run_id         text, nullable      the run that wrote it (Dagster's run id, or the CLI's)
 row_key        text, nullable      customer id / item id of the row, if any
 row_number     bigint, nullable    position of the row in the source stream
 rule           text                rule that failed (e.g. ``banned_customer_id``)
@@ -17,8 +19,9 @@ recorded_at    timestamptz         when the letter was written (UTC)
 =============  ==================  ===============================================
 
 ``column`` and ``row`` are SQL keywords: quote them (``"column"``, ``"row"``) in hand-written
-queries. Writes are Arrow-batched; ``replace_partition`` (or ``clear_partition`` before a
-streaming run) makes a re-run of a partition replace its letters instead of adding to them.
+queries. Letters are appended run after run; a push first clears the letters of its own sync,
+partition and source (``clear_partition``), so a re-run replaces what that partition of that
+sync left, and nothing else: other partitions, other sources, other syncs keep theirs.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ DEAD_LETTER_SCHEMA = pa.schema(
     [
         pa.field("sync_name", pa.string(), nullable=False),
         pa.field("partition", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("run_id", pa.string()),
         pa.field("row_key", pa.string()),
         pa.field("row_number", pa.int64()),
         pa.field("rule", pa.string(), nullable=False),
@@ -68,6 +73,8 @@ class DeadLetter:
         message: Human explanation.
         row: The whole source row as JSON text (see ``row_to_json``).
         row_number: Position of the row in the source stream, if known.
+        source: The source the row came from (``Source.describe()``), if known.
+        run_id: The run that rejected it, if known.
         recorded_at: When the letter was made (UTC).
     """
 
@@ -79,6 +86,8 @@ class DeadLetter:
     message: str
     row: str | None
     row_number: int | None = None
+    source: str | None = None
+    run_id: str | None = None
     recorded_at: dt.datetime = field(default_factory=utc_now)
 
     @staticmethod

@@ -70,9 +70,23 @@ class DeadLetterWriter:
         where = {"sync_name": sync_name, "partition": partition}
         return self.warehouse.replace_rows(self.table, self._reader(letters, where), where)
 
-    def clear_partition(self, sync_name: str, partition: str | None) -> None:
-        """Delete a partition's letters (call before a run that streams them with ``write``)."""
-        self.replace_partition(sync_name, partition, [])
+    def clear_partition(
+        self, sync_name: str, partition: str | None, source: str | None = None
+    ) -> None:
+        """Delete a partition's letters (call before a run that streams them with ``write``).
+
+        Args:
+            sync_name: The sync.
+            partition: Its partition (None: the letters of runs without one).
+            source: Only the letters of this source (``Source.describe()``); None clears
+                those of every source.
+        """
+        where: dict[str, Any] = {"sync_name": sync_name, "partition": partition}
+        if source is not None:
+            where["source"] = source
+        if not self.warehouse.table_exists(self.warehouse.table_name(self.table)):
+            return
+        self.warehouse.replace_rows(self.table, self._reader([], where), where)
 
     def count(self, sync_name: str | None = None, partition: str | None = None) -> int:
         """Count letters, optionally of one sync and/or one partition (0 if no table yet).

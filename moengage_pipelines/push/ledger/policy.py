@@ -15,8 +15,8 @@ __all__ = [
     "default_resend",
 ]
 
-ResendPolicy = Literal["never", "ambiguous", "always"]
-RESEND_POLICIES: tuple[str, ...] = ("never", "ambiguous", "always")
+ResendPolicy = Literal["ambiguous", "never", "always"]
+RESEND_POLICIES: tuple[str, ...] = ("ambiguous", "never", "always")
 
 
 class Delivery(StrEnum):
@@ -40,8 +40,15 @@ class Decision(StrEnum):
 
 
 def default_resend(entity: str) -> ResendPolicy:
-    """The resend policy of an entity: ``never`` for events, ``ambiguous`` for upserts."""
-    return "never" if entity == "events" else "ambiguous"
+    """The resend policy when none is given: at least once (``ambiguous``), for every entity.
+
+    Users and catalog items are upserts, so a resend changes nothing. Events are not
+    de-duplicated by MoEngage, so a resent body whose first answer was lost arrives twice;
+    losing it instead would be silent, while a duplicate is bounded by the bodies whose
+    answers were lost. ``never`` (at most once) stays available per push.
+    """
+    del entity  # the same for every entity; kept so a policy per entity stays possible
+    return "ambiguous"
 
 
 def check_resend(resend: str) -> ResendPolicy:

@@ -54,6 +54,7 @@ def tracked(
     entity: str,
     resend: ResendPolicy | None,
     read_only: bool,
+    run_id: str | None = None,
 ) -> Iterator[BodySender]:
     """The sender a push sends through: ``inner`` itself, or the delivery state around it.
 
@@ -67,6 +68,7 @@ def tracked(
         entity: ``users``, ``events`` or ``catalog`` (chooses the default resend policy).
         resend: What to do with bodies MoEngage may already have applied.
         read_only: Consult the state but write nothing (dry runs).
+        run_id: The run the push belongs to (default: the ledger's ``run_id``).
     """
     if ledger is None:
         yield inner
@@ -75,7 +77,7 @@ def tracked(
     known = ledger.statuses(sync_name, partition, destination)
     scope = LedgerScope(
         sync_name=sync_name, partition=partition, destination=destination or "",
-        push_id=uuid.uuid4().hex, run_id=ledger.run_id,
+        push_id=uuid.uuid4().hex, run_id=run_id or ledger.run_id,
     )
     sender = LedgerSender(
         inner, ledger=None if read_only else ledger, known=known, resend=policy, scope=scope

@@ -38,6 +38,8 @@ from moengage_pipelines.push.mapping.attributes import (
     AttributeType,
     CatalogAttributeSpec,
     CatalogAttributeType,
+    IdWhitespace,
+    NonFinite,
     PlatformSpec,
     normalize_platform,
 )
@@ -59,7 +61,9 @@ __all__ = [
     "CatalogMapping",
     "EntityMapping",
     "EventMapping",
+    "IdWhitespace",
     "MappingError",
+    "NonFinite",
     "PlatformSpec",
     "UserMapping",
     "load_mapping",

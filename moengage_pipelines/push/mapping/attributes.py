@@ -17,7 +17,9 @@ __all__ = [
     "AttributeType",
     "CatalogAttributeSpec",
     "CatalogAttributeType",
+    "IdWhitespace",
     "MappingModel",
+    "NonFinite",
     "PlatformSpec",
     "check_attribute_name",
     "normalize_attributes",
@@ -28,6 +30,14 @@ __all__ = [
 
 AttributeType = Literal["auto", "string", "number", "bool", "datetime", "date"]
 CatalogAttributeType = Literal["string", "bool", "double", "datetime", "geopoint"]
+
+# What a NaN or infinite float becomes: a missing value (pandas' reading of NaN) or a
+# rejected row (``non_finite_number``).
+NonFinite = Literal["null", "reject"]
+
+# Whether surrounding whitespace is taken off customer and item ids before they are checked
+# and sent (MoEngage tells ``" a"`` and ``"a"`` apart).
+IdWhitespace = Literal["trim", "keep"]
 
 # Mapping field -> API key MoEngage expects. The official Track User examples (and every
 # real integration seen) send the plain names; birthday has no plain name in the docs, only

@@ -10,7 +10,9 @@ from moengage_pipelines.limits import CATALOG_MAX_ATTRIBUTES
 from moengage_pipelines.push.mapping.attributes import (
     CATALOG_MANDATORY_ATTRIBUTES,
     CatalogAttributeSpec,
+    IdWhitespace,
     MappingModel,
+    NonFinite,
     normalize_attributes,
     unique_columns,
 )
@@ -33,6 +35,11 @@ class CatalogMapping(MappingModel):
         create_missing: Create the catalog and add missing attributes before pushing.
         mirror: Delete catalog items that are no longer in the source (opt-in). Needs the ids
             pushed previously, kept by the caller (see ``run_push``).
+        non_finite: ``null`` treats NaN and infinite floats as missing values; ``reject``
+            rejects their rows (``non_finite_number``). A mandatory attribute that is NaN
+            rejects its row either way.
+        id_whitespace: ``trim`` takes surrounding whitespace off item ids; ``keep`` sends
+            them as they are.
     """
 
     entity: Literal["catalog"] = "catalog"
@@ -46,6 +53,8 @@ class CatalogMapping(MappingModel):
     attributes: dict[str, CatalogAttributeSpec] = Field(default_factory=dict)
     create_missing: bool = True
     mirror: bool = False
+    non_finite: NonFinite = "null"
+    id_whitespace: IdWhitespace = "trim"
 
     _normalize = field_validator("attributes", mode="before")(
         classmethod(lambda cls, value: normalize_attributes(value))
@@ -91,3 +100,8 @@ class CatalogMapping(MappingModel):
     def row_key_column(self) -> str:
         """Column identifying a row in dead letters."""
         return self.id_column
+
+    @property
+    def key_whitespace(self) -> IdWhitespace:
+        """Whether the row key (the item id) is trimmed."""
+        return self.id_whitespace

@@ -13,7 +13,9 @@ from moengage_pipelines.limits import (
 )
 from moengage_pipelines.push.mapping.attributes import (
     AttributeSpec,
+    IdWhitespace,
     MappingModel,
+    NonFinite,
     check_attribute_name,
     normalize_attributes,
     normalize_platform,
@@ -45,6 +47,11 @@ class EventMapping(MappingModel):
         user_timezone_offset_column: Column holding the offset in seconds.
         attributes: Event attributes, as for users.
         send_nulls: Send ``null`` for null attributes instead of leaving them out.
+        non_finite: ``null`` treats NaN and infinite floats as missing values; ``reject``
+            rejects their rows (``non_finite_number``). A required value (the event time)
+            that is NaN rejects its row either way.
+        customer_id_whitespace: ``trim`` takes surrounding whitespace off customer ids;
+            ``keep`` sends them as they are.
     """
 
     entity: Literal["events"] = "events"
@@ -63,6 +70,8 @@ class EventMapping(MappingModel):
     user_timezone_offset_column: str | None = None
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
     send_nulls: bool = False
+    non_finite: NonFinite = "null"
+    customer_id_whitespace: IdWhitespace = "trim"
 
     _normalize = field_validator("attributes", mode="before")(
         classmethod(lambda cls, value: normalize_attributes(value))
@@ -126,3 +135,8 @@ class EventMapping(MappingModel):
     def row_key_column(self) -> str:
         """Column identifying a row in dead letters."""
         return self.customer_id
+
+    @property
+    def key_whitespace(self) -> IdWhitespace:
+        """Whether the row key (the customer id) is trimmed."""
+        return self.customer_id_whitespace

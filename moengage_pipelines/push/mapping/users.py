@@ -10,7 +10,9 @@ from moengage_pipelines.push.mapping.attributes import (
     STANDARD_USER_ATTRIBUTES,
     UPDATABLE_MOE_USER_ATTRIBUTES,
     AttributeSpec,
+    IdWhitespace,
     MappingModel,
+    NonFinite,
     PlatformSpec,
     check_attribute_name,
     normalize_attributes,
@@ -33,6 +35,10 @@ class UserMapping(MappingModel):
         platforms: Platforms to mark the users active on.
         send_nulls: Send ``null`` for null attributes (which may clear a value in MoEngage)
             instead of leaving them out.
+        non_finite: ``null`` treats NaN and infinite floats as missing values; ``reject``
+            rejects their rows (``non_finite_number``).
+        customer_id_whitespace: ``trim`` takes surrounding whitespace off customer ids;
+            ``keep`` sends them as they are.
     """
 
     entity: Literal["users"] = "users"
@@ -48,6 +54,8 @@ class UserMapping(MappingModel):
     update_existing_only: bool = False
     platforms: list[PlatformSpec] = Field(default_factory=list)
     send_nulls: bool = False
+    non_finite: NonFinite = "null"
+    customer_id_whitespace: IdWhitespace = "trim"
 
     _normalize = field_validator("attributes", mode="before")(
         classmethod(lambda cls, value: normalize_attributes(value))
@@ -87,3 +95,8 @@ class UserMapping(MappingModel):
     def row_key_column(self) -> str:
         """Column identifying a row in dead letters."""
         return self.customer_id
+
+    @property
+    def key_whitespace(self) -> IdWhitespace:
+        """Whether the row key (the customer id) is trimmed."""
+        return self.customer_id_whitespace

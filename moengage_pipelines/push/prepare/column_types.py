@@ -14,6 +14,7 @@ __all__ = [
     "DATE_FORMAT",
     "Target",
     "TypeFamily",
+    "finite_or_null",
     "infer_catalog_type",
     "nested_non_finite",
     "nested_value",
@@ -117,10 +118,22 @@ def timestamp_utc(expr: str, family: TypeFamily) -> str:
     return expr
 
 
-def nested_value(expr: str, data_type: pa.DataType) -> str:
-    """A DuckDB value whose ``to_json`` is right: timestamps become ISO strings, bytes text."""
+def nested_value(
+    expr: str, data_type: pa.DataType, *, null_non_finite: bool = False, depth: int = 0
+) -> str:
+    """A DuckDB value whose ``to_json`` is right: timestamps become ISO strings, bytes text.
+
+    Args:
+        expr: The value's SQL.
+        data_type: Its Arrow type.
+        null_non_finite: Turn NaN and infinite floats into nulls (``to_json`` would write
+            ``NaN``, which is not JSON).
+        depth: Nesting depth, naming the lambda variables apart.
+    """
     if pa.types.is_dictionary(data_type):
-        return nested_value(expr, data_type.value_type)
+        return nested_value(
+            expr, data_type.value_type, null_non_finite=null_non_finite, depth=depth
+        )
     family = type_family(data_type)
     if family == "timestamp":
         return f"strftime({timestamp_utc(expr, family)}, '{DATETIME_FORMAT}')"
@@ -128,45 +141,77 @@ def nested_value(expr: str, data_type: pa.DataType) -> str:
         return f"strftime({expr}, '{DATE_FORMAT}')"
     if family == "binary":
         return f"try(decode({expr}))"
+    if family == "float" and null_non_finite:
+        return finite_or_null(expr)
     if family in {"time", "other"}:
         return f"CAST({expr} AS VARCHAR)"
-    if family == "nested" and not pa.types.is_map(data_type):
-        if pa.types.is_struct(data_type):
-            parts = []
-            for child in data_type:
-                child_value = nested_value(f"{expr}.{quote_identifier(child.name)}", child.type)
-                parts.append(f"{quote_identifier(child.name)} := {child_value}")
-            if not parts:
-                return expr
-            return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({', '.join(parts)}) END"
-        inner = nested_value("v", data_type.value_type)
-        return expr if inner == "v" else f"list_transform({expr}, lambda v: {inner})"
-    return expr
-
-
-def nested_non_finite(expr: str, data_type: pa.DataType) -> str | None:
-    """A condition true when a list of floats holds NaN or infinity (JSON cannot carry them)."""
-    if pa.types.is_dictionary(data_type):
-        return None
-    is_list = (
-        pa.types.is_list(data_type)
-        or pa.types.is_large_list(data_type)
-        or pa.types.is_fixed_size_list(data_type)
-    )
-    if is_list and pa.types.is_floating(data_type.value_type):
-        return f"coalesce(list_bool_or(list_transform({expr}, lambda v: NOT isfinite(v))), false)"
+    if family != "nested":
+        return expr
+    inner_depth = depth + 1
     if pa.types.is_struct(data_type):
         parts = []
         for child in data_type:
-            child_expr = f"{expr}.{quote_identifier(child.name)}"
-            if pa.types.is_floating(child.type):
-                parts.append(f"coalesce(NOT isfinite({child_expr}), false)")
-            else:
-                nested = nested_non_finite(child_expr, child.type)
-                if nested:
-                    parts.append(nested)
+            child_value = nested_value(
+                f"{expr}.{quote_identifier(child.name)}", child.type,
+                null_non_finite=null_non_finite, depth=inner_depth,
+            )
+            parts.append(f"{quote_identifier(child.name)} := {child_value}")
+        if not parts:
+            return expr
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({', '.join(parts)}) END"
+    v = f"v{depth}"
+    if pa.types.is_map(data_type):
+        item = nested_value(
+            f"{v}.value", data_type.item_type, null_non_finite=null_non_finite, depth=inner_depth
+        )
+        if item == f"{v}.value":
+            return expr
+        return (
+            f"map_from_entries(list_transform(map_entries({expr}), "
+            f"lambda {v}: struct_pack(k := {v}.key, v := {item})))"
+        )
+    inner = nested_value(v, data_type.value_type, null_non_finite=null_non_finite,
+                         depth=inner_depth)
+    return expr if inner == v else f"list_transform({expr}, lambda {v}: {inner})"
+
+
+def nested_non_finite(expr: str, data_type: pa.DataType, depth: int = 0) -> str | None:
+    """A condition true when a nested value holds NaN or infinity (JSON cannot carry them).
+
+    None when the type holds no float at all.
+    """
+    if pa.types.is_dictionary(data_type):
+        return nested_non_finite(expr, data_type.value_type, depth)
+    family = type_family(data_type)
+    if family == "float":
+        return f"coalesce(NOT isfinite({expr}), false)"
+    if family != "nested":
+        return None
+    if pa.types.is_struct(data_type):
+        parts = [
+            part
+            for child in data_type
+            if (
+                part := nested_non_finite(
+                    f"{expr}.{quote_identifier(child.name)}", child.type, depth + 1
+                )
+            )
+        ]
         return " OR ".join(parts) if parts else None
-    return None
+    v = f"v{depth}"
+    if pa.types.is_map(data_type):
+        items, item_type = f"map_values({expr})", data_type.item_type
+    else:
+        items, item_type = expr, data_type.value_type
+    inner = nested_non_finite(v, item_type, depth + 1)
+    if inner is None:
+        return None
+    return f"coalesce(list_bool_or(list_transform({items}, lambda {v}: {inner})), false)"
+
+
+def finite_or_null(expr: str) -> str:
+    """A float with NaN and infinities turned into NULL (a missing value)."""
+    return f"CASE WHEN isfinite({expr}) THEN {expr} END"
 
 
 def infer_catalog_type(data_type: pa.DataType) -> str:

@@ -10,9 +10,11 @@ Wire formats (MoEngage's documented ones):
 * user and event datetimes: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC; dates ``YYYY-MM-DD``;
 * catalog datetimes: ISO 8601 with milliseconds, ``YYYY-MM-DDTHH:MM:SS.mmmZ``;
 * timestamps without a time zone are taken as UTC;
-* numbers as JSON numbers (shortest round-trip form), never NaN or infinity.
+* numbers as JSON numbers (floats in shortest round-trip form, decimals exactly: their digits
+  with trailing fractional zeros dropped), never NaN or infinity. A NaN or infinite float is a
+  missing value (``non_finite: null``, the default: pandas' reading of NaN) or rejects its
+  row (``non_finite: reject``).
 """
-
 
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
-from moengage_pipelines.push.mapping import MappingError
+from moengage_pipelines.push.mapping import MappingError, NonFinite
 from moengage_pipelines.push.prepare.column_types import (
     CATALOG_DATETIME_FORMAT,
     DATE_FORMAT,
     DATETIME_FORMAT,
     Target,
     TypeFamily,
+    finite_or_null,
     nested_non_finite,
     nested_value,
     quoted_text,
@@ -36,7 +39,7 @@ from moengage_pipelines.push.prepare.column_types import (
 from moengage_pipelines.push.prepare.sql_text import Check, Converted, inline_sql
 from moengage_pipelines.warehouse.identifiers import quote_identifier
 
-__all__ = ["convert", "parse_timestamp_sql"]
+__all__ = ["convert", "exact_decimal", "parse_timestamp_sql"]
 
 
 def _non_finite_check(expr: str, column: str) -> Check:
@@ -61,8 +64,33 @@ def _unsupported(column: str, family: TypeFamily, target: str) -> MappingError:
     return MappingError(f"column {column!r} of type {family} cannot be sent as {target}")
 
 
+def _float(x: str, column: str, non_finite: NonFinite) -> tuple[str, list[Check]]:
+    """A float column's value: NaN and infinities made null, or the check rejecting them."""
+    if non_finite == "null":
+        return finite_or_null(x), []
+    return x, [_non_finite_check(x, column)]
+
+
+def exact_decimal(x: str, data_type: pa.DataType) -> str:
+    """A decimal's exact JSON number: ``12.500000000`` -> ``12.5``, ``100.00`` -> ``100``.
+
+    ``to_json`` writes some decimals through a double and others with every digit of the
+    scale; the decimal's own text, with trailing fractional zeros dropped, is exact either way.
+    """
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    text = f"CAST({x} AS VARCHAR)"
+    if getattr(data_type, "scale", 0) > 0:
+        return f"rtrim(rtrim({text}, '0'), '.')"
+    return text
+
+
 def convert(
-    column: str, data_type: pa.DataType, target: Target, derive: Callable[[str], str] = inline_sql
+    column: str,
+    data_type: pa.DataType,
+    target: Target,
+    derive: Callable[[str], str] = inline_sql,
+    non_finite: NonFinite = "null",
 ) -> Converted:
     """Build the JSON SQL and the checks for one mapped column.
 
@@ -73,12 +101,30 @@ def convert(
             whose value does not convert); ``catalog_*`` use the catalog's wire formats.
         derive: Registers a value used more than once (see ``Derived``) and returns a
             reference to it; by default the expression is repeated.
+        non_finite: ``null`` turns NaN and infinite floats into null values; ``reject`` adds
+            the check rejecting their rows (``non_finite_number``).
 
     Raises:
         MappingError: If the column's type cannot be sent as the target at all.
     """
     x = quote_identifier(column)
     family = type_family(data_type)
+    if family == "float":
+        x, float_checks = _float(x, column, non_finite)
+        converted = _convert(x, column, data_type, family, target, derive, non_finite)
+        return Converted(converted.json, float_checks + converted.checks)
+    return _convert(x, column, data_type, family, target, derive, non_finite)
+
+
+def _convert(
+    x: str,
+    column: str,
+    data_type: pa.DataType,
+    family: TypeFamily,
+    target: Target,
+    derive: Callable[[str], str],
+    non_finite: NonFinite,
+) -> Converted:
     if target in {"catalog_string", "catalog_bool", "catalog_double", "catalog_datetime"}:
         target = target.removeprefix("catalog_")  # type: ignore[assignment]
         if target == "double":
@@ -88,11 +134,11 @@ def convert(
     if target == "catalog_geopoint":
         return _geopoint(x, column, family)
     if target == "auto":
-        return _auto(x, column, data_type, family)
+        return _auto(x, column, data_type, family, non_finite)
     if target == "string":
-        return _string(x, column, data_type, family)
+        return _string(x, column, data_type, family, non_finite)
     if target == "number":
-        return _number(x, column, family, derive)
+        return _number(x, column, data_type, family, derive)
     if target == "bool":
         return _bool(x, column, family, derive)
     if target == "datetime":
@@ -102,7 +148,9 @@ def convert(
     raise MappingError(f"unknown attribute type {target!r} for column {column!r}")
 
 
-def _auto(x: str, column: str, data_type: pa.DataType, family: TypeFamily) -> Converted:
+def _auto(
+    x: str, column: str, data_type: pa.DataType, family: TypeFamily, non_finite: NonFinite
+) -> Converted:
     if family == "string":
         return Converted(f"CAST(to_json({x}) AS VARCHAR)")
     if family == "binary":
@@ -112,11 +160,12 @@ def _auto(x: str, column: str, data_type: pa.DataType, family: TypeFamily) -> Co
     if family == "integer":
         return Converted(f"CAST({x} AS VARCHAR)")
     if family == "float":
-        return Converted(f"CAST(to_json({x}) AS VARCHAR)", [_non_finite_check(x, column)])
+        # NaN and infinities are already null or checked (see ``convert``).
+        return Converted(f"CAST(to_json({x}) AS VARCHAR)")
     if family == "bool":
         return Converted(f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END")
     if family == "decimal":
-        return Converted(f"CAST(to_json({x}) AS VARCHAR)")
+        return Converted(exact_decimal(x, data_type))
     if family == "timestamp":
         return Converted(quoted_text(f"strftime({timestamp_utc(x, family)}, '{DATETIME_FORMAT}')"))
     if family == "date":
@@ -125,30 +174,28 @@ def _auto(x: str, column: str, data_type: pa.DataType, family: TypeFamily) -> Co
         return Converted("CAST(NULL AS VARCHAR)")
     if family == "nested":
         checks = []
-        non_finite = nested_non_finite(x, data_type)
-        if non_finite:
+        holds_non_finite = nested_non_finite(x, data_type)
+        if holds_non_finite and non_finite == "reject":
             checks.append(
                 Check(
                     "non_finite_number",
                     column,
-                    non_finite,
+                    holds_non_finite,
                     f"{column} holds NaN or infinity, which JSON cannot carry",
                 )
             )
-        return Converted(f"CAST(to_json({nested_value(x, data_type)}) AS VARCHAR)", checks)
+        # With ``non_finite: null`` a NaN inside the value becomes a null element or field.
+        value = nested_value(x, data_type, null_non_finite=non_finite == "null")
+        return Converted(f"CAST(to_json({value}) AS VARCHAR)", checks)
     # time of day, durations and anything else: their text form.
     return Converted(f"CAST(to_json(CAST({x} AS VARCHAR)) AS VARCHAR)")
 
 
-def _string(x: str, column: str, data_type: pa.DataType, family: TypeFamily) -> Converted:
-    if family == "binary":
-        return _auto(x, column, data_type, family)
-    if family == "float":
-        return Converted(
-            f"CAST(to_json(CAST({x} AS VARCHAR)) AS VARCHAR)", [_non_finite_check(x, column)]
-        )
-    if family in {"timestamp", "date"}:
-        return _auto(x, column, data_type, family)
+def _string(
+    x: str, column: str, data_type: pa.DataType, family: TypeFamily, non_finite: NonFinite
+) -> Converted:
+    if family in {"binary", "timestamp", "date"}:
+        return _auto(x, column, data_type, family, non_finite)
     if family == "bool":
         return Converted(f"CASE WHEN {x} THEN '\"true\"' WHEN NOT {x} THEN '\"false\"' END")
     if family == "nested":
@@ -157,12 +204,15 @@ def _string(x: str, column: str, data_type: pa.DataType, family: TypeFamily) -> 
 
 
 def _number(
-    x: str, column: str, family: TypeFamily, derive: Callable[[str], str]
+    x: str, column: str, data_type: pa.DataType, family: TypeFamily,
+    derive: Callable[[str], str],
 ) -> Converted:
-    if family in {"integer", "decimal"}:
+    if family == "integer":
         return Converted(f"CAST(to_json({x}) AS VARCHAR)")
+    if family == "decimal":
+        return Converted(exact_decimal(x, data_type))
     if family == "float":
-        return Converted(f"CAST(to_json({x}) AS VARCHAR)", [_non_finite_check(x, column)])
+        return Converted(f"CAST(to_json({x}) AS VARCHAR)")
     if family == "bool":
         return Converted(f"CASE WHEN {x} THEN '1' WHEN NOT {x} THEN '0' END")
     if family == "string":
@@ -183,7 +233,7 @@ def _number(
 
 def _bool(x: str, column: str, family: TypeFamily, derive: Callable[[str], str]) -> Converted:
     if family == "bool":
-        return _auto(x, column, pa.bool_(), family)
+        return _auto(x, column, pa.bool_(), family, "reject")
     if family in {"integer", "float", "decimal"}:
         return Converted(f"CASE WHEN {x} <> 0 THEN 'true' WHEN {x} = 0 THEN 'false' END")
     if family == "string":

@@ -13,10 +13,14 @@ Two levels:
 
 Rules (``Rule``): ``missing_customer_id``, ``banned_customer_id``, ``short_customer_id``,
 ``missing_event_name``, ``reserved_event_name``, ``missing_event_time``, ``invalid_datetime``,
-``future_event_time``, ``invalid_platform``, ``invalid_timezone_offset``,
-``non_finite_number``, ``invalid_utf8``, ``invalid_type``, ``invalid_geopoint``,
-``missing_item_id``, ``missing_mandatory_attribute``, ``duplicate_item_id``,
-``row_too_large`` and, from the catalog API's synchronous answer, ``catalog_<error-id>``.
+``event_time_in_milliseconds``, ``future_event_time``, ``invalid_platform``,
+``invalid_timezone_offset``, ``non_finite_number``, ``invalid_utf8``, ``invalid_type``,
+``invalid_geopoint``, ``missing_item_id``, ``missing_mandatory_attribute``,
+``duplicate_item_id``, ``invalid_json``, ``row_too_large`` and, from the catalog API's
+synchronous answer, ``catalog_<error-id>``.
+
+Customer and item ids are compared, and by default sent, without surrounding whitespace (see
+``ids``): MoEngage tells ``" a"`` and ``"a"`` apart, and warehouses pad ids.
 
 Platforms are normalized, not rejected, when only the case differs (``android`` ->
 ``ANDROID``, ``IOS`` -> ``iOS``): MoEngage's enum is case-sensitive but the case carries no
@@ -46,15 +50,23 @@ from moengage_pipelines.push.mapping import (
 )
 from moengage_pipelines.push.prepare.column_types import type_family
 from moengage_pipelines.push.prepare.conversion import parse_timestamp_sql
+from moengage_pipelines.push.prepare.ids import trimmed_id_sql
 from moengage_pipelines.push.prepare.sql_text import Check, inline_sql
 from moengage_pipelines.warehouse.identifiers import quote_identifier, quote_literal
 
 __all__ = [
+    "MILLISECONDS_THRESHOLD",
     "Rule",
     "check_schema",
     "customer_id_checks",
+    "event_time_sql",
+    "platform_sql",
     "row_checks",
 ]
+
+# An epoch time in seconds at or above this is after the year 5138: such a number is a time
+# in milliseconds read as seconds.
+MILLISECONDS_THRESHOLD = 100_000_000_000
 
 class Rule(StrEnum):
     """Names of the row rules, as stored in dead letters and counted in reports."""
@@ -66,6 +78,7 @@ class Rule(StrEnum):
     RESERVED_EVENT_NAME = "reserved_event_name"
     MISSING_EVENT_TIME = "missing_event_time"
     INVALID_DATETIME = "invalid_datetime"
+    EVENT_TIME_IN_MILLISECONDS = "event_time_in_milliseconds"
     FUTURE_EVENT_TIME = "future_event_time"
     INVALID_PLATFORM = "invalid_platform"
     INVALID_TIMEZONE_OFFSET = "invalid_timezone_offset"
@@ -76,6 +89,7 @@ class Rule(StrEnum):
     MISSING_ITEM_ID = "missing_item_id"
     MISSING_MANDATORY_ATTRIBUTE = "missing_mandatory_attribute"
     DUPLICATE_ITEM_ID = "duplicate_item_id"
+    INVALID_JSON = "invalid_json"
     ROW_TOO_LARGE = "row_too_large"
 
 
@@ -124,10 +138,12 @@ def _check_event_schema(mapping: EventMapping, schema: pa.Schema) -> None:
             )
 
 
-def customer_id_checks(column: str, derive: Callable[[str], str] = inline_sql) -> list[Check]:
-    """Checks on a customer id column: missing, banned value, too short."""
+def customer_id_checks(
+    column: str, schema: pa.Schema, derive: Callable[[str], str] = inline_sql
+) -> list[Check]:
+    """Checks on a customer id column: missing (or only whitespace), banned value, too short."""
     x = quote_identifier(column)
-    text = derive(f"trim(CAST({x} AS VARCHAR))")
+    text = derive(trimmed_id_sql(column, schema.field(column).type))
     banned = ", ".join(quote_literal(value) for value in sorted(BANNED_CUSTOMER_IDS))
     return [
         Check(
@@ -169,14 +185,27 @@ def event_time_sql(
     if family in {"integer", "float"}:
         seconds = f"{x} / 1000.0" if mapping.event_time_unit == "ms" else x
         parsed = derive(f"try(to_timestamp(CAST({seconds} AS DOUBLE)))")
-        return parsed, [
+        checks = []
+        if family == "float":
+            # The time is required when its column is mapped: NaN is no time, whatever
+            # ``non_finite`` says about attributes.
+            checks.append(
+                Check(
+                    Rule.NON_FINITE_NUMBER,
+                    column,
+                    f"coalesce(NOT isfinite({x}), false)",
+                    f"{column} (the event time) is NaN or infinite; a time is required",
+                )
+            )
+        checks.append(
             Check(
                 Rule.INVALID_DATETIME,
                 column,
                 f"({x} IS NOT NULL AND {parsed} IS NULL)",
                 f"{column} is not a valid epoch time in {mapping.event_time_unit}",
             )
-        ], False
+        )
+        return parsed, checks, False
     timestamp, checks = parse_timestamp_sql(x, column, family, derive)
     naive = family == "date" or (family == "timestamp" and _unzoned(data_type))
     return timestamp, checks, naive
@@ -221,11 +250,11 @@ def row_checks(
     """
     checks: list[Check] = []
     if isinstance(mapping, UserMapping | EventMapping):
-        checks += customer_id_checks(mapping.customer_id, derive)
+        checks += customer_id_checks(mapping.customer_id, schema, derive)
     if isinstance(mapping, EventMapping):
         checks += _event_checks(mapping, schema, now, derive)
     if isinstance(mapping, CatalogMapping):
-        checks += _catalog_checks(mapping)
+        checks += _catalog_checks(mapping, schema, derive)
     checks += value_checks
     return checks
 
@@ -261,6 +290,11 @@ def _event_checks(
             Check(Rule.MISSING_EVENT_TIME, column, f"{x} IS NULL", "event time is null")
         )
         checks += parse_checks
+        if mapping.event_time_unit == "s" and type_family(schema.field(column).type) in {
+            "integer",
+            "float",
+        }:
+            checks.append(_milliseconds_check(column, now))
         checks.append(
             Check(
                 Rule.FUTURE_EVENT_TIME,
@@ -284,12 +318,16 @@ def _event_checks(
     if mapping.user_timezone_offset_column:
         column = mapping.user_timezone_offset_column
         x = quote_identifier(column)
+        # With ``non_finite: null`` a NaN offset is a missing one, left out of the action.
+        finite = f"NOT isfinite(CAST({x} AS DOUBLE)) OR"
+        if mapping.non_finite == "null":
+            finite = f"isfinite(CAST({x} AS DOUBLE)) AND"
         checks.append(
             Check(
                 Rule.INVALID_TIMEZONE_OFFSET,
                 column,
-                f"coalesce(NOT isfinite(CAST({x} AS DOUBLE)) OR {x} <> trunc({x}) "
-                f"OR {x} < {USER_TIMEZONE_OFFSET_MIN} OR {x} > {USER_TIMEZONE_OFFSET_MAX}, false)",
+                f"coalesce({finite} ({x} <> trunc({x}) "
+                f"OR {x} < {USER_TIMEZONE_OFFSET_MIN} OR {x} > {USER_TIMEZONE_OFFSET_MAX}), false)",
                 f"user_timezone_offset must be whole seconds in "
                 f"{USER_TIMEZONE_OFFSET_MIN}..{USER_TIMEZONE_OFFSET_MAX}",
             )
@@ -297,16 +335,37 @@ def _event_checks(
     return checks
 
 
-def _catalog_checks(mapping: CatalogMapping) -> list[Check]:
+def _milliseconds_check(column: str, now: datetime) -> Check:
+    """Epoch milliseconds read as seconds: after the year 5138, yet a past time as milliseconds.
+
+    Without it such rows are all ``future_event_time``, which does not say what to change.
+    """
+    x = quote_identifier(column)
+    now_ms = int(now.timestamp() * 1000)
+    return Check(
+        Rule.EVENT_TIME_IN_MILLISECONDS,
+        column,
+        f"coalesce({x} >= {MILLISECONDS_THRESHOLD} AND {x} <= {now_ms}, false)",
+        f"{column} looks like epoch milliseconds (read as seconds it is after the year 5138); "
+        "set event_time_unit: ms in the mapping",
+    )
+
+
+def _catalog_checks(
+    mapping: CatalogMapping, schema: pa.Schema, derive: Callable[[str], str]
+) -> list[Check]:
     checks: list[Check] = []
     for name, column in mapping.mandatory_columns().items():
         x = quote_identifier(column)
         rule = Rule.MISSING_ITEM_ID if name == "id" else Rule.MISSING_MANDATORY_ATTRIBUTE
+        text = f"trim(CAST({x} AS VARCHAR))"
+        if name == "id":
+            text = derive(trimmed_id_sql(column, schema.field(column).type))
         checks.append(
             Check(
                 rule,
                 column,
-                f"({x} IS NULL OR trim(CAST({x} AS VARCHAR)) = '')",
+                f"({x} IS NULL OR {text} = '')",
                 f"mandatory catalog attribute {name!r} is null or empty",
             )
         )

@@ -19,6 +19,9 @@ Null attributes are left out unless the mapping sets ``send_nulls`` (a null may 
 MoEngage holds). Leaving a value out costs string work on every row, so each batch gets the
 plan of its null-free columns: their values are written plainly, the others with the null
 handling; the bytes are the same either way.
+
+Before DuckDB reads a batch, its strings are checked to be UTF-8 (see ``invalid_utf8``);
+rows holding other bytes are rejected (``invalid_utf8``) and shown repaired in dead letters.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from moengage_pipelines.push.mapping import EntityMapping
+from moengage_pipelines.push.prepare.invalid_utf8 import repair_utf8
 from moengage_pipelines.push.prepare.plan import (
     BATCH_VIEW,
     SerializationPlan,
@@ -56,13 +60,16 @@ class ElementBatch:
         first_row: Source row number of the batch's first row.
         rejected: Positions (within the batch) of rejected rows.
         rejected_checks: The check each rejected row failed, aligned with ``rejected``.
-        keys: Row key (customer or item id) of each row as text, when asked for.
+        batch: The source batch as serialized: the input, or a copy whose values that were
+            not UTF-8 are decoded lossily (readable in dead letters).
+        keys: Row key (customer or item id) of each row as text, as sent, when asked for.
     """
 
     elements: pa.StringArray
     first_row: int
     rejected: np.ndarray
     rejected_checks: list[Check]
+    batch: pa.RecordBatch | pa.Table
     keys: pa.StringArray | None = None
 
     @property
@@ -108,65 +115,75 @@ class ElementSerializer:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._plans: dict[tuple[pa.Schema, frozenset[str]], SerializationPlan] = {}
+        self._plans_lock = threading.Lock()
+        self._plans: dict[
+            tuple[pa.Schema, frozenset[str], frozenset[str]], SerializationPlan
+        ] = {}
         self._columns = tuple(mapping.columns())
         self._rows_seen = 0
 
     def plan_for(
-        self, schema: pa.Schema, filled: frozenset[str] = frozenset()
+        self,
+        schema: pa.Schema,
+        filled: frozenset[str] = frozenset(),
+        invalid_utf8: frozenset[str] = frozenset(),
     ) -> SerializationPlan:
         """The compiled plan of a schema (compiled once, then cached).
 
         Args:
             schema: Schema of the batches.
             filled: Mapped columns holding no null in them (see :func:`compile_plan`).
+            invalid_utf8: Mapped columns with a marker of rows that were not UTF-8.
         """
-        plan = self._plans.get((schema, filled))
-        if plan is None:
-            plan = compile_plan(
-                self.mapping, schema, now=self.now, with_keys=self.with_keys, filled=filled
-            )
-            self._plans[(schema, filled)] = plan
+        key = (schema, filled, invalid_utf8)
+        with self._plans_lock:  # batches serialized at once share the plans
+            plan = self._plans.get(key)
+            if plan is None:
+                plan = compile_plan(
+                    self.mapping, schema, now=self.now, with_keys=self.with_keys,
+                    filled=filled, invalid_utf8=invalid_utf8,
+                )
+                self._plans[key] = plan
         return plan
 
-    def _plan_of(self, batch: pa.RecordBatch | pa.Table) -> SerializationPlan:
-        # Columns without nulls are common; a plan that knows them does less work per row.
-        return self.plan_for(batch.schema, filled_columns(batch, self._columns))
+    def _number_rows(self, batch: pa.RecordBatch | pa.Table) -> int:
+        """The source row number of the batch's first row (batches are numbered in order)."""
+        first = self._rows_seen
+        self._rows_seen += batch.num_rows
+        return first
 
     def serialize(self, batch: pa.RecordBatch | pa.Table) -> ElementBatch:
         """Serialize one batch; rows are numbered on from the previous batches."""
-        plan = self._plan_of(batch)
-        first = self._rows_seen
-        self._rows_seen += batch.num_rows
-        return self._run(plan, batch, first)
+        return self._run(batch, self._number_rows(batch))
 
     def serialize_stream(
         self, batches: Iterable[pa.RecordBatch]
     ) -> Iterator[tuple[pa.RecordBatch, ElementBatch]]:
         """Serialize batches ``parallel`` at a time; yield ``(batch, result)`` in order.
 
-        At most ``parallel`` batches are read ahead, so memory stays bounded.
+        The batch yielded is the one serialized (``ElementBatch.batch``): values that were
+        not UTF-8 are decoded lossily in it. At most ``parallel`` batches are read ahead, so
+        memory stays bounded.
         """
         if self.parallel == 1:
             for batch in batches:
-                yield batch, self.serialize(batch)
+                result = self.serialize(batch)
+                yield result.batch, result
             return
-        in_flight: deque[tuple[pa.RecordBatch, Future[ElementBatch]]] = deque()
+        in_flight: deque[Future[ElementBatch]] = deque()
         with ThreadPoolExecutor(self.parallel, thread_name_prefix="moengage-serialize") as pool:
             try:
                 for batch in batches:
-                    plan = self._plan_of(batch)  # mapping errors surface here, in order
-                    first = self._rows_seen
-                    self._rows_seen += batch.num_rows
-                    in_flight.append((batch, pool.submit(self._run, plan, batch, first)))
+                    # Mapping errors surface with the results, in order.
+                    in_flight.append(pool.submit(self._run, batch, self._number_rows(batch)))
                     if len(in_flight) >= self.parallel:
-                        done, future = in_flight.popleft()
-                        yield done, future.result()
+                        result = in_flight.popleft().result()
+                        yield result.batch, result
                 while in_flight:
-                    done, future = in_flight.popleft()
-                    yield done, future.result()
+                    result = in_flight.popleft().result()
+                    yield result.batch, result
             finally:
-                for _, future in in_flight:
+                for future in in_flight:
                     future.cancel()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -178,11 +195,14 @@ class ElementSerializer:
                 self._cursors.append(cursor)
         return cursor
 
-    def _run(
-        self, plan: SerializationPlan, batch: pa.RecordBatch | pa.Table, first: int
-    ) -> ElementBatch:
+    def _run(self, batch: pa.RecordBatch | pa.Table, first: int) -> ElementBatch:
+        # In the worker thread: validating the strings takes a pass over them.
+        repair = repair_utf8(batch, self._columns)
+        # Columns without nulls are common; a plan that knows them does less work per row.
+        filled = filled_columns(repair.batch, self._columns)
+        plan = self.plan_for(repair.marked.schema, filled, repair.columns)
         cursor = self._cursor()
-        cursor.register(BATCH_VIEW, batch)
+        cursor.register(BATCH_VIEW, repair.marked)
         try:
             result = cursor.sql(plan.sql).to_arrow_table()
         finally:
@@ -200,7 +220,7 @@ class ElementSerializer:
             checks = [plan.checks[index] for index in reject.drop_null().to_pylist()]
         return ElementBatch(
             elements=elements, first_row=first, rejected=rejected, rejected_checks=checks,
-            keys=keys,
+            batch=repair.batch, keys=keys,
         )
 
     def close(self) -> None:

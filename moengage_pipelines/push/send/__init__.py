@@ -5,7 +5,7 @@ the catalog's upsert sender for catalog items; the delivery state wraps either) 
 (rate budget, retries) → MoEngage.
 """
 
-from moengage_pipelines.push.send.delivery import deliver
+from moengage_pipelines.push.send.delivery import count_unsent, deliver
 from moengage_pipelines.push.send.dry_run import DryRunSender
 from moengage_pipelines.push.send.outcome import BodyOutcome, Outcome
 from moengage_pipelines.push.send.result import DeliveryResult, FailedBody
@@ -19,6 +19,7 @@ __all__ = [
     "FailedBody",
     "Outcome",
     "TransitionSender",
+    "count_unsent",
     "deliver",
     "outcome_of_error",
 ]

@@ -22,7 +22,7 @@ from moengage_pipelines.push.send.outcome import BodyOutcome, Outcome
 from moengage_pipelines.push.send.result import DeliveryResult
 from moengage_pipelines.push.send.sender import BodySender
 
-__all__ = ["deliver"]
+__all__ = ["count_unsent", "deliver"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def deliver(
                 failed = outcome.outcome is Outcome.FAILED
                 if failed and (fail_fast or outcome.stop) and not result.stopped:
                     result.stopped = True
-                    logger.error("stopping delivery: %s", outcome.message)
+                    result.stop_reason = _describe(outcome)
+                    logger.error("stopping delivery: %s", result.stop_reason)
             if on_progress is not None:
                 on_progress(result)
 
@@ -94,6 +95,7 @@ def deliver(
                     done, in_flight = _wait_some(in_flight)
                     settle(done)
                 if result.stopped:
+                    result.count_unsent(body)  # read, but delivery stopped before it left
                     break
                 in_flight.add(pool.submit(_deliver_one, body, sender))
             while in_flight:
@@ -151,3 +153,18 @@ def _merge(result: DeliveryResult, run: _BodyRun) -> None:
         result.add_trace(piece, trace)
     result.splits_413 += run.splits_413
     result.splits_budget += run.splits_budget
+
+
+def count_unsent(bodies: Iterable[Body], result: DeliveryResult) -> None:
+    """Count the bodies left in ``bodies`` after delivery stopped, without sending them.
+
+    Reading them still validates their rows (rejects become dead letters as usual), so that
+    every valid row of the push ends counted: sent, skipped, held, failed, or not sent.
+    """
+    for body in bodies:
+        result.count_unsent(body)
+
+
+def _describe(outcome: BodyOutcome) -> str:
+    status = f"{outcome.status} " if outcome.status else ""
+    return f"{status}{outcome.message}".strip() or "a body failed"

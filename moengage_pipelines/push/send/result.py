@@ -65,6 +65,11 @@ class DeliveryResult:
         failures: Bodies not accepted, in completion order.
         stopped: True when delivery stopped early (``fail_fast`` or a failure that would
             repeat for every body).
+        stop_reason: Why it stopped.
+        unsent_bodies: Bodies never sent because delivery had stopped (see
+            :func:`~moengage_pipelines.push.send.delivery.count_unsent`).
+        unsent_rows: Elements in them.
+        first_unsent_row: The first source row of those bodies.
     """
 
     bodies_sent: int = 0
@@ -86,6 +91,10 @@ class DeliveryResult:
     budget_wait_seconds: float = 0.0
     failures: list[FailedBody] = field(default_factory=list)
     stopped: bool = False
+    stop_reason: str = ""
+    unsent_bodies: int = 0
+    unsent_rows: int = 0
+    first_unsent_row: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -96,6 +105,18 @@ class DeliveryResult:
     def failed_elements(self) -> int:
         """Elements in failed bodies."""
         return sum(failure.elements for failure in self.failures)
+
+    @property
+    def ambiguous_failures(self) -> list[FailedBody]:
+        """Failed bodies whose answer was lost after sending: MoEngage may have applied them."""
+        return [failure for failure in self.failures if failure.ambiguous]
+
+    def count_unsent(self, body: Body) -> None:
+        """Count a body that was never sent because delivery had stopped."""
+        self.unsent_bodies += 1
+        self.unsent_rows += body.elements
+        if self.first_unsent_row is None:
+            self.first_unsent_row = body.first_row
 
     def count(self, outcome: BodyOutcome) -> None:
         """Count one final outcome."""
@@ -153,5 +174,7 @@ class DeliveryResult:
             "budget_wait_seconds": round(self.budget_wait_seconds, 3),
             "failed_bodies": len(self.failures),
             "failed_elements": self.failed_elements,
+            "unsent_bodies": self.unsent_bodies,
+            "unsent_rows": self.unsent_rows,
             "stopped": self.stopped,
         }

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 from moengage_pipelines.api.counters import RequestTrace
 from moengage_pipelines.api.exceptions import (
     MoEngageConnectionError,
+    MoEngageUnreachableError,
     RateBudgetError,
+    RateBudgetStoreError,
     RateBudgetTimeoutError,
 )
 from moengage_pipelines.api.retries import is_ambiguous
@@ -23,6 +25,8 @@ from moengage_pipelines.errors import (
     MoEngageError,
     MoEngageHTTPError,
     PayloadTooLargeError,
+    RateLimitedError,
+    RequestRejectedError,
 )
 from moengage_pipelines.push.pack.body import Body
 from moengage_pipelines.push.send.outcome import BodyOutcome, Outcome
@@ -99,6 +103,10 @@ class TransitionSender:
 def outcome_of_error(body: Body, error: MoEngageError) -> BodyOutcome:
     """The outcome of a body whose request ended in ``error``.
 
+    Failures that every later body would meet the same way stop delivery (``stop``): bad
+    credentials, a refusal of the request itself rather than of its data, an unreachable
+    host, a rate budget store that fails, 429s past the deadline.
+
     Raises:
         MoEngageError: ``error`` itself when it is not about the request (a configuration
             error such as a missing key), which no other body could escape either.
@@ -108,12 +116,19 @@ def outcome_of_error(body: Body, error: MoEngageError) -> BodyOutcome:
     if isinstance(error, RateBudgetError):
         return BodyOutcome(body, Outcome.TOO_LARGE, message=str(error))
     if isinstance(error, MoEngageHTTPError):
+        stop = isinstance(error, AuthError | RateLimitedError) or (
+            isinstance(error, RequestRejectedError) and error.client_side
+        )
         return BodyOutcome(
             body, Outcome.FAILED, status=error.status, message=error.message,
-            ambiguous=is_ambiguous(error), stop=isinstance(error, AuthError),
+            ambiguous=is_ambiguous(error), stop=stop,
         )
+    if isinstance(error, MoEngageUnreachableError):
+        return BodyOutcome(body, Outcome.FAILED, message=str(error), stop=True)
     if isinstance(error, MoEngageConnectionError):
         return BodyOutcome(body, Outcome.FAILED, message=str(error), ambiguous=error.ambiguous)
+    if isinstance(error, RateBudgetStoreError):
+        return BodyOutcome(body, Outcome.FAILED, message=str(error), stop=True)
     if isinstance(error, RateBudgetTimeoutError):
         return BodyOutcome(body, Outcome.FAILED, message=str(error))
     raise error

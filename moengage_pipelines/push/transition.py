@@ -1,0 +1,126 @@
+"""Users and events: bulk-import pushes, from source rows to delivered bodies.
+
+The stages in order: ``prepare`` (validated elements; rejects → dead letters) → ``pack`` →
+``ledger`` (skip or hold what earlier pushes delivered, record the rest) → ``send``
+(concurrent delivery) → the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from moengage_pipelines.push.context import PushContext
+from moengage_pipelines.push.dead_letters import DeadLetterBuffer
+from moengage_pipelines.push.ledger import destination_of, tracked
+from moengage_pipelines.push.mapping import EventMapping, UserMapping
+from moengage_pipelines.push.pack.body import Body
+from moengage_pipelines.push.pack.packer import BodyPacker, transition_packer
+from moengage_pipelines.push.prepare.elements import validated_elements
+from moengage_pipelines.push.prepare.serializer import ElementSerializer
+from moengage_pipelines.push.report import PushReport
+from moengage_pipelines.push.send import (
+    BodySender,
+    DeliveryResult,
+    DryRunSender,
+    TransitionSender,
+    count_unsent,
+    deliver,
+)
+from moengage_pipelines.push.send.sender import TransitionClient
+from moengage_pipelines.push.undelivered import write_undelivered_letters
+
+if TYPE_CHECKING:
+    from moengage_pipelines.sources import Source
+
+__all__ = ["apply_delivery", "run_transition_push"]
+
+
+def run_transition_push(
+    source: Source,
+    mapping: UserMapping | EventMapping,
+    client: TransitionClient | None,
+    context: PushContext,
+) -> PushReport:
+    """Push users or events (see the module docstring); called by ``run_push``."""
+    options = context.options
+    report = context.new_report(mapping.entity, options.max_body_bytes)
+    letters = context.letters(report)
+    packer = transition_packer(mapping.entity, options.max_body_bytes)
+
+    def progress(result: DeliveryResult | None = None) -> None:
+        if result is not None:
+            apply_delivery(report, result)
+        context.progress(report)
+
+    inner: BodySender = (
+        DryRunSender() if options.dry_run or client is None else TransitionSender(client)
+    )
+    destination = None
+    if context.settings is not None:
+        destination = destination_of(context.settings, mapping.entity)
+    with (
+        ElementSerializer(mapping, now=options.now, threads=options.threads) as serializer,
+        tracked(
+            inner, context.ledger, sync_name=context.sync_name, partition=context.partition,
+            destination=destination, entity=mapping.entity, resend=options.resend,
+            read_only=options.dry_run, run_id=context.run_id,
+        ) as sender,
+    ):
+        bodies = _packed_bodies(source, serializer, packer, context, report, letters, progress)
+        result = deliver(
+            bodies, sender, concurrency=1 if options.dry_run else options.concurrency,
+            on_progress=progress, fail_fast=options.fail_fast,
+        )
+        if result.stopped:
+            count_unsent(bodies, result)
+    apply_delivery(report, result)
+    write_undelivered_letters(letters, result)
+    letters.flush()
+    context.progress(report)
+    return report
+
+
+def _packed_bodies(
+    source: Source,
+    serializer: ElementSerializer,
+    packer: BodyPacker,
+    context: PushContext,
+    report: PushReport,
+    letters: DeadLetterBuffer,
+    on_batch: Callable[[], None],
+) -> Iterator[Body]:
+    stream = validated_elements(
+        source, serializer, window=context.window, batch_rows=context.options.batch_rows,
+        max_element_bytes=packer.max_element_bytes(), report=report, letters=letters,
+        on_batch=on_batch,
+    )
+    for valid in stream:
+        for body in packer.pack(valid.elements, valid.first_row):
+            report.largest_body_bytes = max(report.largest_body_bytes, body.size)
+            yield body
+    for body in packer.flush():
+        report.largest_body_bytes = max(report.largest_body_bytes, body.size)
+        yield body
+
+
+def apply_delivery(report: PushReport, result: DeliveryResult) -> None:
+    """Bring a bulk-import delivery's running totals into the report."""
+    report.bodies = result.bodies_sent
+    report.bytes_sent = result.bytes_sent
+    report.users_sent = result.users_sent
+    report.events_sent = result.events_sent
+    report.items_sent = result.items_sent
+    report.bodies_skipped = result.bodies_skipped
+    report.rows_skipped = result.rows_skipped
+    report.bodies_held = result.bodies_held
+    report.rows_held = result.rows_held
+    report.retries = result.retries
+    report.http_429 = result.http_429
+    report.splits = result.splits_413 + result.splits_budget
+    report.failed_bodies = len(result.failures) + result.unsent_bodies
+    report.failed_rows = result.failed_elements + result.unsent_rows
+    report.ambiguous_bodies = len(result.ambiguous_failures)
+    report.ambiguous_rows = sum(failure.elements for failure in result.ambiguous_failures)
+    report.stop_reason = result.stop_reason
+    report.budget_wait_seconds = result.budget_wait_seconds
