@@ -124,3 +124,21 @@ def test_a_state_file_in_use_is_one_error_line(files, capsys, tmp_path, server_e
     assert code == 2 and err.count("\n") == 1
     assert "another push is using this state file" in err
     assert not server_env.inspect.events()  # nothing sent without its state
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ("bogus", "MOENGAGE_RATE_BUDGET_STORE='bogus' does not work"),
+        ("redis://:Hunter2Secret@127.0.0.1:1/0", "MOENGAGE_RATE_BUDGET_STORE="),
+    ],
+)
+def test_a_rate_budget_store_that_does_not_work_is_one_error_line(
+    files, capsys, server_env, monkeypatch, store, message
+):
+    monkeypatch.setenv("MOENGAGE_RATE_BUDGET_STORE", store)
+    assert main(_push(files)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert "Hunter2Secret" not in err and "Traceback" not in err
+    assert not server_env.inspect.events()

@@ -38,9 +38,8 @@ def destination_of(settings: Destination, entity: str, catalog_id: str | None = 
     destination, and another workspace or another host (a second data centre, the emulator)
     is another.
     """
-    base = settings.api_base_redacted.rstrip("/")
-    destination = f"{base}/{settings.workspace_id}/{entity}"
-    return f"{destination}/catalog/{catalog_id}" if catalog_id else destination
+    base = f"{settings.api_base_redacted.rstrip('/')}/{settings.workspace_id}"
+    return f"{base}/catalog/{catalog_id}" if catalog_id else f"{base}/{entity}"
 
 
 @contextmanager
