@@ -6,9 +6,13 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moengage_pipelines.errors import MoEngageError
+
+if TYPE_CHECKING:
+    # Only for the annotation: the report stays cheap to import (the CLI's --help reads it).
+    from moengage_pipelines.push.send.result import DeliveryResult
 
 __all__ = ["PushReport", "RowsRejectedError"]
 
@@ -122,6 +126,35 @@ class PushReport:
             else:
                 setattr(combined, spec.name, sum(values))
         return combined
+
+    def take_delivery(self, result: DeliveryResult, *, sent: bool = True) -> None:
+        """Set the delivery figures from a delivery's running totals (called as it goes).
+
+        Args:
+            result: The delivery's totals so far.
+            sent: Also take what was sent (bodies, bytes, elements); a catalog push counts
+                those from MoEngage's answers instead.
+        """
+        if sent:
+            self.bodies = result.bodies_sent
+            self.bytes_sent = result.bytes_sent
+            self.users_sent = result.users_sent
+            self.events_sent = result.events_sent
+            self.items_sent = result.items_sent
+        self.bodies_skipped = result.bodies_skipped
+        self.rows_skipped = result.rows_skipped
+        self.bodies_held = result.bodies_held
+        self.rows_held = result.rows_held
+        self.retries = result.retries
+        self.http_429 = result.http_429
+        self.splits = result.splits_413 + result.splits_budget
+        self.failed_bodies = len(result.failures) + result.unsent_bodies
+        self.failed_rows = result.failed_elements + result.unsent_rows
+        ambiguous = result.ambiguous_failures
+        self.ambiguous_bodies = len(ambiguous)
+        self.ambiguous_rows = sum(failure.elements for failure in ambiguous)
+        self.stop_reason = result.stop_reason
+        self.budget_wait_seconds = result.budget_wait_seconds
 
     def reject(self, rule: str, count: int = 1) -> None:
         """Count rejected rows under a rule."""

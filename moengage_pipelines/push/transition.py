@@ -33,7 +33,7 @@ from moengage_pipelines.push.undelivered import write_undelivered_letters
 if TYPE_CHECKING:
     from moengage_pipelines.sources import Source
 
-__all__ = ["apply_delivery", "run_transition_push"]
+__all__ = ["run_transition_push"]
 
 
 def run_transition_push(
@@ -50,7 +50,7 @@ def run_transition_push(
 
     def progress(result: DeliveryResult | None = None) -> None:
         if result is not None:
-            apply_delivery(report, result)
+            report.take_delivery(result)
         context.progress(report)
 
     inner: BodySender = (
@@ -74,7 +74,7 @@ def run_transition_push(
         )
         if result.stopped:
             count_unsent(bodies, result)
-    apply_delivery(report, result)
+    report.take_delivery(result)
     write_undelivered_letters(letters, result)
     letters.flush()
     context.progress(report)
@@ -102,25 +102,3 @@ def _packed_bodies(
     for body in packer.flush():
         report.largest_body_bytes = max(report.largest_body_bytes, body.size)
         yield body
-
-
-def apply_delivery(report: PushReport, result: DeliveryResult) -> None:
-    """Bring a bulk-import delivery's running totals into the report."""
-    report.bodies = result.bodies_sent
-    report.bytes_sent = result.bytes_sent
-    report.users_sent = result.users_sent
-    report.events_sent = result.events_sent
-    report.items_sent = result.items_sent
-    report.bodies_skipped = result.bodies_skipped
-    report.rows_skipped = result.rows_skipped
-    report.bodies_held = result.bodies_held
-    report.rows_held = result.rows_held
-    report.retries = result.retries
-    report.http_429 = result.http_429
-    report.splits = result.splits_413 + result.splits_budget
-    report.failed_bodies = len(result.failures) + result.unsent_bodies
-    report.failed_rows = result.failed_elements + result.unsent_rows
-    report.ambiguous_bodies = len(result.ambiguous_failures)
-    report.ambiguous_rows = sum(failure.elements for failure in result.ambiguous_failures)
-    report.stop_reason = result.stop_reason
-    report.budget_wait_seconds = result.budget_wait_seconds

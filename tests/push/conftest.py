@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -79,3 +80,18 @@ def server_env(monkeypatch, moengage_emulator_server):
     monkeypatch.setenv("MOENGAGE_CAMPAIGN_API_KEY", "test-campaign-key")
     monkeypatch.setenv("MOENGAGE_BASE_URL", moengage_emulator_server.url)
     return moengage_emulator_server.emulator
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def state_url(request, tmp_path: Path) -> Iterator[str]:
+    """The URL of a delivery state another process can open: a DuckDB file or a fresh schema."""
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'state.duckdb'}"
+        return
+    dsn = request.getfixturevalue("postgres_dsn")
+    schema = f"state_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{dsn}?schema={schema}"
+    finally:
+        with Warehouse.open(dsn) as warehouse:
+            warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

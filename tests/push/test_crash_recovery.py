@@ -13,14 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import yaml
 
 from moengage_pipelines.emulator.faults import FaultRule
@@ -33,20 +30,6 @@ MAPPING = {
     "entity": "events", "customer_id": "uid", "event_name": "Bought",
     "attributes": {"note": "note"},
 }
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def state_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path / 'state.duckdb'}"
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"crash_{uuid.uuid4().hex[:12]}"
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with Warehouse.open(dsn) as warehouse:
-            warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _command(tmp_path: Path, url: str, state: str) -> tuple[list[str], dict[str, str]]:

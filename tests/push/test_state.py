@@ -92,21 +92,6 @@ def results(request, tmp_path: Path) -> Iterator[Warehouse]:
             warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def results_url(request, tmp_path: Path) -> Iterator[str]:
-    """The URL of a results warehouse another process can open: a DuckDB file or a schema."""
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path / 'results.duckdb'}"
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"killed_{uuid.uuid4().hex[:12]}"
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with Warehouse.open(dsn) as warehouse:
-            warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def duckdb_results(tmp_path: Path) -> Iterator[Warehouse]:
     with Warehouse.open(f"duckdb:///{tmp_path / 'results.duckdb'}") as warehouse:
@@ -257,14 +242,14 @@ KILLED_PUSH = textwrap.dedent(
 
 
 def test_killed_process_resumes_losing_nothing_and_doubling_only_bodies_in_flight(
-    tmp_path, server, client, results_url
+    tmp_path, server, client, state_url
 ):
     import json
 
     source_path = tmp_path / "events.parquet"
     source = write_source(source_path, event_rows(0, 2_000))
     child = subprocess.run(
-        [sys.executable, "-c", KILLED_PUSH, server.url, results_url, str(source_path),
+        [sys.executable, "-c", KILLED_PUSH, server.url, state_url, str(source_path),
          json.dumps(EVENTS)],
         capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
@@ -273,7 +258,7 @@ def test_killed_process_resumes_losing_nothing_and_doubling_only_bodies_in_fligh
     before = notes(server.emulator)
     assert 0 < sum(before.values()) < 2_000
 
-    with Warehouse.open(results_url) as warehouse:
+    with Warehouse.open(state_url) as warehouse:
         ledger = PushLedger(warehouse)
         letters = DeadLetterWriter(warehouse)
         killed = ledger.read("events", "p").to_pylist()

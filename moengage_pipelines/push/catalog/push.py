@@ -77,6 +77,9 @@ class _CatalogPush:
         self.seen: set[str] = set()
         self.stored: set[str] = set()
         self.update_requests = 0
+        # Bodies added whose existing items could not be updated, and those items.
+        self.failed_updates = 0
+        self.failed_update_rows = 0
         # Source row of each id in flight, for dead letters of items MoEngage refuses.
         self.rows: dict[str, int] = {}
 
@@ -149,8 +152,8 @@ class _CatalogPush:
         if upsert.updated_ids:
             self.update_requests += 1
         if upsert.update_failure is not None:
-            report.failed_bodies += 1
-            report.failed_rows += len(upsert.updated_ids)
+            self.failed_updates += 1
+            self.failed_update_rows += len(upsert.updated_ids)
             self._fail([by_id[item_id] for item_id in upsert.updated_ids], upsert.update_failure)
         elif upsert.updated is not None:
             refused_updates = self._refuse(
@@ -185,6 +188,15 @@ class _CatalogPush:
                 row=orjson.dumps(item).decode(), row_key=item_id,
                 row_number=self.rows.get(item_id, -1), counted=False,
             )
+
+    def take_delivery(self, result: DeliveryResult) -> None:
+        """Bring the delivery's totals into the report (item counts come from the answers)."""
+        report = self.report
+        report.take_delivery(result, sent=False)
+        report.bodies = result.bodies_sent + self.update_requests
+        report.bytes_sent = result.bytes_sent
+        report.failed_bodies += self.failed_updates
+        report.failed_rows += self.failed_update_rows
 
     # -- mirror ---------------------------------------------------------------------------
 
@@ -273,7 +285,7 @@ def run_catalog_push(
                 )
                 if result.stopped:
                     count_unsent(bodies, result)
-            _apply(report, result, update_requests=push.update_requests)
+            push.take_delivery(result)
             write_held_letters(letters, result)
             write_unsent_letter(letters, result)
     if mapping.mirror:
@@ -281,22 +293,3 @@ def run_catalog_push(
     letters.flush()
     progress()
     return report
-
-
-def _apply(report: PushReport, result: DeliveryResult, *, update_requests: int) -> None:
-    """Bring the delivery's totals into the report (item counts come from the answers)."""
-    report.bodies += result.bodies_sent + update_requests
-    report.bytes_sent += result.bytes_sent
-    report.retries += result.retries
-    report.http_429 += result.http_429
-    report.splits += result.splits_413 + result.splits_budget
-    report.budget_wait_seconds += result.budget_wait_seconds
-    report.bodies_skipped += result.bodies_skipped
-    report.rows_skipped += result.rows_skipped
-    report.bodies_held += result.bodies_held
-    report.rows_held += result.rows_held
-    report.failed_bodies += len(result.failures) + result.unsent_bodies
-    report.failed_rows += result.failed_elements + result.unsent_rows
-    report.ambiguous_bodies += len(result.ambiguous_failures)
-    report.ambiguous_rows += sum(failure.elements for failure in result.ambiguous_failures)
-    report.stop_reason = result.stop_reason

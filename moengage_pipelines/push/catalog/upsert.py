@@ -88,13 +88,15 @@ class CatalogUpsertSender:
         upsert = CatalogUpsert(items, added)
         stop = False
         if added.duplicates:
-            upsert, stop = self._update(upsert, trace)
+            upsert, stop = self._update(body, upsert, trace)
         return BodyOutcome(
             body, Outcome.SENT, status=trace.status, answer=upsert, refused=upsert.refused,
             stop=stop,
         )
 
-    def _update(self, upsert: CatalogUpsert, trace: RequestTrace) -> tuple[CatalogUpsert, bool]:
+    def _update(
+        self, body: Body, upsert: CatalogUpsert, trace: RequestTrace
+    ) -> tuple[CatalogUpsert, bool]:
         existing = [item for item in upsert.items if str(item["id"]) in upsert.added.duplicates]
         ids = frozenset(str(item["id"]) for item in existing)
         updates = [
@@ -107,7 +109,7 @@ class CatalogUpsertSender:
                 self.catalog_id, updates, trace=update_trace
             )
         except MoEngageError as exc:
-            failed = outcome_of_error(Body("catalog_items", b""), exc)
+            failed = outcome_of_error(body, exc)
             _add_attempts(trace, update_trace)
             return (
                 CatalogUpsert(
