@@ -20,7 +20,7 @@ export MOENGAGE_CAMPAIGN_API_KEY ?= demo-campaign-key
 export MOENGAGE_DC ?= 01
 EMULATOR_PORT ?= 8765
 
-.PHONY: install test lint check demo dev emulator bench sample-db clean
+.PHONY: install test ui-test lint check demo dev dev-postgres emulator bench sample-db clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -50,6 +50,10 @@ test: install $(DAGSTER_HOME)/dagster.yaml ## pytest, dg check defs, import cont
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
+ui-test: install ## Browser tests: make dev on a free port, driven in Chromium by Playwright
+	@command -v chromium >/dev/null || { echo "error: chromium not found (apt-get install -y chromium)"; exit 1; }
+	$(BIN)/pytest tests/ui -m ui -p no:cacheprovider
+
 sample-db: install ## Build sample_data/warehouse.duckdb from the generated sample files
 	$(BIN)/python -m sample_data.build
 
@@ -58,6 +62,9 @@ demo: install ## Emulator + whole Dagster graph for a sample day, then a summary
 
 dev: install ## Dagster UI (http://127.0.0.1:3000) on the demo warehouse and the emulator
 	$(BIN)/python -m dagster_project.dev
+
+dev-postgres: install ## make dev with Dagster's runs and events in PostgreSQL ($$DAGSTER_POSTGRES_URL)
+	$(BIN)/python -m dagster_project.dev --postgres
 
 emulator: install ## Run the MoEngage emulator on 127.0.0.1:$(EMULATOR_PORT)
 	$(BIN)/moengage-pipelines emulator --host 127.0.0.1 --port $(EMULATOR_PORT)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.dagster_scale import EVENTS_PER_DAY, run_dagster_scale, scale_lines
 from bench.data import events_file, split_file
 from bench.emulated import WORKERS, probe_capacity, run_emulated
 from bench.faults import fault_lines, run_faults
@@ -214,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                              "when 4 processes share a budget of a few bodies a second")
     parser.add_argument("--fault-rows", type=int, default=1_000_000,
                         help="events pushed through faults and a kill -9 in (d) (0 skips it)")
+    parser.add_argument("--dagster-events-per-day", type=int, default=EVENTS_PER_DAY,
+                        help="events per partition in (e), 8 partitions through Dagster "
+                             "(0 skips it; needs Redis and PostgreSQL on 127.0.0.1)")
     parser.add_argument("--no-capacity-probe", action="store_true",
                         help="skip measuring the emulator's own speed before (c)")
     parser.add_argument("--repeat", type=int, default=3,
@@ -261,6 +265,19 @@ def main(argv: list[str] | None = None) -> int:
               "...", file=sys.stderr, flush=True)
         faults = run_faults(events_file(args.fault_rows, args.data_dir), limit=limit)
 
+    scale = None
+    if args.dagster_events_per_day:
+        print(f"(e) Dagster backfill, 8 partitions x {args.dagster_events_per_day:,} events, "
+              "2 concurrent runs ...", file=sys.stderr, flush=True)
+        scale = run_dagster_scale(
+            events_per_day=args.dagster_events_per_day,
+            time_scale=args.time_scale,
+            redis_url=os.environ.get("MOENGAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            postgres_url=os.environ.get(
+                "MOENGAGE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+            ),
+        )
+
     print()
     _print_table(table)
     print()
@@ -285,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         targets.append(verdict)
     if faults is not None:
         notes, verdict = fault_lines(faults)
+        for line in notes:
+            print(line)
+        targets.append(verdict)
+    if scale is not None:
+        notes, verdict = scale_lines(scale)
         for line in notes:
             print(line)
         targets.append(verdict)

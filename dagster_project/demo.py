@@ -26,13 +26,15 @@ from dagster_project.local_instance import (
     REPO,
     dagster_home,
     demo_environment,
+    demo_reports,
     running_emulator,
 )
 from sample_data.build import build
-from sample_data.generate import DEMO_DAY
+from sample_data.generate import DEMO_DAY, FIRST_DAY
 
 PUSHED_ASSETS = ("moengage/users", "moengage/events", "moengage/catalog_items")
 STATS_ASSET = "moengage_reports/campaign_stats"
+REPORT_ASSET = "moengage_reports/campaign_report_files"
 # The demo's steps are small: one process spares Dagster's per-step process start-up, which
 # would dominate the run time. Production runs keep the default multiprocess executor.
 IN_PROCESS = json.dumps({"execution": {"config": {"in_process": {}}}})
@@ -112,6 +114,9 @@ def _print_summary(
         print(f"  check                  {check}")
     stats = reported.get(STATS_ASSET, {})
     print(f"  campaign stats         {stats.get('dagster/row_count', '-')} rows pulled back")
+    report = reported.get(REPORT_ASSET, {})
+    for filename, outcome in (report.get("files") or {}).items():
+        print(f"  report file            {filename}: {outcome}, {report.get('rows_loaded')} rows")
     print(
         f"  emulator               accepted {received.get('events', 0)} events and "
         f"{received.get('users', 0)} user profiles; dropped silently: {received.get('dropped', 0)}"
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     log = work / "run.log"
 
     started = time.time()
-    with running_emulator(database=work / "emulator.sqlite3") as url:
+    with running_emulator(work / "emulator.sqlite3", demo_reports(FIRST_DAY)) as url:
         print(f"emulator      {url}  (workspace {os.environ['MOENGAGE_WORKSPACE_ID']})")
         print(f"warehouse     {warehouse}")
         command = [str(Path(sys.executable).with_name("dg")), "launch", "--job"]
@@ -150,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - started
 
     reported, checks = _latest_run(home, since=started)
-    ok = run.returncode == 0 and all(key in reported for key in (*PUSHED_ASSETS, STATS_ASSET))
+    ok = run.returncode == 0 and all(
+        key in reported for key in (*PUSHED_ASSETS, STATS_ASSET, REPORT_ASSET)
+    )
     if not ok:
         print(log.read_text()[-4000:], file=sys.stderr)
     letters = _dead_letters(results, args.day)

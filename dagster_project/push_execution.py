@@ -1,27 +1,41 @@
-"""How a push asset runs: one library push per daily partition, summed into one report."""
+"""How a push asset runs: check the source's columns, push each daily partition, report each.
+
+The column check runs inside the push step, before anything is sent, so it gates every way a
+push is launched (a job, a UI materialization or backfill, a schedule, ``dg launch``): the check
+belongs to the push asset, and Dagster selects an asset's checks with it. Each partition of a
+ranged run gets its own materialization metadata (its own counts and partition key).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import dagster as dg
+import pyarrow as pa
 
-from dagster_project.metadata import push_metadata
+from dagster_project.metadata import push_metadata, rejects_table
 from dagster_project.partitions import DAILY
+from dagster_project.push_failures import failure_for_error, is_permanent_status
 from dagster_project.resources import MoEngageResource, WarehouseResource
+from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
+from moengage_pipelines.errors import MoEngageError
 from moengage_pipelines.push.catalog.state import WarehouseCatalogState
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.ledger import PushLedger
-from moengage_pipelines.push.mapping import load_mapping
+from moengage_pipelines.push.mapping import EntityMapping
 from moengage_pipelines.push.options import PushOptions
 from moengage_pipelines.push.pipeline import run_push
 from moengage_pipelines.push.report import PushReport
+from moengage_pipelines.redaction import scrub_secrets, url_secrets
 from moengage_pipelines.sources import Source, TimeWindow, open_source
 from moengage_pipelines.warehouse import Warehouse
 
 __all__ = [
     "REJECTS_CHECK",
     "PushDefinition",
+    "columns_check_name",
     "component_source",
     "run_component_push",
     "source_columns_report",
@@ -30,11 +44,16 @@ __all__ = [
 REJECTS_CHECK = "rejected_rows_within_threshold"
 
 
+def columns_check_name(key: dg.AssetKey) -> str:
+    """Name of the blocking check that the source has every column the push's mapping reads."""
+    return f"has_columns_for_{key.to_python_identifier()}"
+
+
 class PushDefinition(Protocol):
     """What a push asset is made of: a ``MoEngagePushComponent`` as read from YAML."""
 
     source: SourceModel
-    mapping: dict[str, Any]
+    mapping: EntityMapping
     resend: Literal["ambiguous", "never", "always"] | None
     max_reject_rate: float
     reject_check_severity: Literal["WARN", "ERROR"]
@@ -55,22 +74,29 @@ def component_source(component: PushDefinition, warehouse_url: str) -> Source:
     )
 
 
-def source_columns_report(
-    component: PushDefinition, warehouse: WarehouseResource
+def _columns_result(
+    component: PushDefinition, source: Source, schema: pa.Schema
 ) -> dg.AssetCheckResult:
-    """Check that the source has every column the component's mapping reads."""
-    source = component_source(component, warehouse.url)
-    available = set(source.schema().names)
-    needed = load_mapping(component.mapping).columns()
+    needed = component.mapping.columns()
     if component.source.time_column:
         needed = [*needed, component.source.time_column]
-    missing = sorted(set(needed) - available)
+    missing = sorted(set(needed) - set(schema.names))
     return dg.AssetCheckResult(
+        check_name=columns_check_name(component.get_asset_spec().key),
+        asset_key=component.get_asset_spec().key,
         passed=not missing,
         severity=dg.AssetCheckSeverity.ERROR,
         description=f"missing columns: {', '.join(missing)}" if missing else None,
         metadata={"source": source.describe(), "missing_columns": missing, "needed": needed},
     )
+
+
+def source_columns_report(
+    component: PushDefinition, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """Check that the source has every column the component's mapping reads."""
+    source = component_source(component, warehouse.url)
+    return _columns_result(component, source, source.schema())
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWindow | None]]:
@@ -87,66 +113,152 @@ def _windows(context: dg.AssetExecutionContext) -> list[tuple[str | None, TimeWi
     return windows
 
 
+def _secrets(moengage: MoEngageResource, warehouse: WarehouseResource) -> list[str | None]:
+    return [
+        moengage.data_api_key,
+        moengage.campaign_api_key,
+        *url_secrets(warehouse.url),
+        *url_secrets(warehouse.output_url()),
+    ]
+
+
+def _selected(context: dg.AssetExecutionContext, key: dg.AssetKey, name: str) -> bool:
+    return dg.AssetCheckKey(key, name) in context.selected_asset_check_keys
+
+
 def run_component_push(
     component: PushDefinition,
     context: dg.AssetExecutionContext,
     moengage: MoEngageResource,
     warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Push each partition of the run in turn, then yield metadata and the reject check.
+    """Check the source, push each partition of the run in turn, then report each partition.
 
     Raises:
-        dagster.Failure: When MoEngage did not accept some bodies (after every partition was
-            tried); a retry sends only those, the push ledger skipping what was accepted.
+        dagster.Failure: Not retried when a retry would fail the same way (missing columns,
+            refused credentials, a bad mapping or setting); retried when MoEngage did not
+            accept some bodies for a reason that may pass (the push ledger then skips what
+            was accepted).
     """
     spec = component.get_asset_spec()
-    mapping = load_mapping(component.mapping)
     sync_name = spec.key.to_user_string()
+    secrets = _secrets(moengage, warehouse)
+    try:
+        source = component_source(component, warehouse.url)
+        schema = source.schema()
+    except MoEngageError as error:
+        raise failure_for_error(error, sync_name=sync_name, secrets=secrets) from error
+    columns = _columns_result(component, source, schema)
+    if _selected(context, spec.key, columns_check_name(spec.key)):
+        yield columns
+    if not columns.passed:
+        raise dg.Failure(
+            description=(
+                f"{sync_name}: the source lacks columns the mapping reads "
+                f"({columns.description}); nothing was sent. Not retried: fix the source or "
+                "the mapping and re-run."
+            ),
+            metadata=dict(columns.metadata),
+            allow_retries=False,
+        )
+
+    reports = _push_partitions(component, context, moengage, warehouse, secrets)
+    for report in reports:
+        # MoEngage's words end up in the UI: a server echoing a key must not show it there.
+        report.stop_reason = scrub_secrets(
+            report.stop_reason, secrets, basic_auth_user=moengage.workspace_id
+        )
+    sent_schema = sent_column_schema(component.mapping, schema)
+    total = PushReport.combine(reports)
+    _raise_if_undelivered(total, sync_name)
+    if context.assets_def.partitions_def is None:
+        yield dg.MaterializeResult(
+            asset_key=spec.key, metadata=push_metadata(total, column_schema=sent_schema)
+        )
+    else:
+        for report in reports:
+            # Partition-scoped metadata: each partition of a ranged run shows its own figures.
+            context.add_asset_metadata(
+                push_metadata(report, column_schema=sent_schema),
+                asset_key=spec.key,
+                partition_key=report.partition,
+            )
+        yield dg.MaterializeResult(asset_key=spec.key)
+    if _selected(context, spec.key, REJECTS_CHECK):
+        yield _rejects_result(component, spec.key, total, len(reports))
+
+
+def _push_partitions(
+    component: PushDefinition,
+    context: dg.AssetExecutionContext,
+    moengage: MoEngageResource,
+    warehouse: WarehouseResource,
+    secrets: list[str | None],
+) -> list[PushReport]:
+    sync_name = component.get_asset_spec().key.to_user_string()
     options = PushOptions(
         max_body_bytes=moengage.max_body_bytes,
         concurrency=moengage.concurrency,
         resend=component.resend,
     )
     reports: list[PushReport] = []
-    with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
-        dead_letters = DeadLetterWriter(results)
-        ledger = PushLedger(results, run_id=context.run.run_id)
-        # MoEngage cannot look a catalog up by name: its id is remembered with the results.
-        catalog_state = WarehouseCatalogState(results)
-        for partition, window in _windows(context):
-            source = component_source(component, warehouse.url)
-            report = run_push(
-                source,
-                mapping,
-                client,
-                sync_name=sync_name,
-                partition=partition,
-                window=window,
-                dead_letters=dead_letters,
-                options=options,
-                catalog_state=catalog_state,
-                ledger=ledger,
-                run_id=context.run.run_id,
-            )
-            context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
-            reports.append(report)
+    try:
+        with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
+            dead_letters = DeadLetterWriter(results)
+            ledger = PushLedger(results, run_id=context.run.run_id)
+            # MoEngage cannot look a catalog up by name: its id is remembered with the results.
+            catalog_state = WarehouseCatalogState(results)
+            for partition, window in _windows(context):
+                report = run_push(
+                    component_source(component, warehouse.url),
+                    component.mapping,
+                    client,
+                    sync_name=sync_name,
+                    partition=partition,
+                    window=window,
+                    dead_letters=dead_letters,
+                    options=options,
+                    catalog_state=catalog_state,
+                    ledger=ledger,
+                    run_id=context.run.run_id,
+                )
+                context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
+                reports.append(report)
+                if is_permanent_status(report.stop_status):
+                    break  # every next partition would meet the same refusal
+    except MoEngageError as error:
+        done = push_metadata(PushReport.combine(reports)) if reports else {}
+        raise failure_for_error(
+            error, sync_name=sync_name, secrets=secrets, metadata=done
+        ) from error
+    return reports
 
-    total = PushReport.combine(reports)
-    metadata = push_metadata(total, partitions=len(reports))
+
+def _raise_if_undelivered(total: PushReport, sync_name: str) -> None:
+    metadata = push_metadata(total)
     if total.failed_bodies:
-        ambiguous = (
-            f", {total.ambiguous_rows} of them in bodies whose answer was lost after sending "
-            "(MoEngage may have applied them)" if total.ambiguous_bodies else ""
+        # Refused for good: the stop (bad credentials) or every failed body (its data).
+        permanent = is_permanent_status(total.stop_status) or (
+            total.refused_bodies == total.failed_bodies and not total.ambiguous_bodies
         )
-        stopped = f" Delivery stopped after: {total.stop_reason}." if total.stop_reason else ""
+        cause = f": {total.stop_reason}" if total.stop_reason else ""
+        ambiguous = (
+            f" {total.ambiguous_rows} of them were in bodies whose answer was lost after "
+            "sending (MoEngage may have applied them)." if total.ambiguous_bodies else ""
+        )
+        retry = (
+            "Not retried: every retry would be refused the same way; fix the cause and re-run."
+            if permanent
+            else f"A retry sends only those: bodies accepted are in {PushLedger.DEFAULT_TABLE}."
+        )
         raise dg.Failure(
             description=(
-                f"{total.failed_rows} rows of {sync_name} in {total.failed_bodies} bodies were "
-                f"not delivered{ambiguous}; see {DeadLetterWriter.DEFAULT_TABLE}.{stopped} A "
-                f"retry sends only those: bodies accepted are in {PushLedger.DEFAULT_TABLE}."
+                f"{sync_name}: MoEngage did not accept {total.failed_rows} rows in "
+                f"{total.failed_bodies} bodies{cause}.{ambiguous} See "
+                f"{DeadLetterWriter.DEFAULT_TABLE}. {retry}"
             ),
-            metadata=metadata,
-            allow_retries=True,
+            metadata={**metadata, "cause": total.stop_reason, "retryable": not permanent},
+            allow_retries=not permanent,
         )
     if total.bodies_held:
         raise dg.Failure(
@@ -159,22 +271,28 @@ def run_component_push(
             metadata=metadata,
             allow_retries=False,
         )
-    yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+
+
+def _rejects_result(
+    component: PushDefinition, key: dg.AssetKey, total: PushReport, partitions: int
+) -> dg.AssetCheckResult:
     rows_read, rejected = total.rows_read, total.rows_rejected
     reject_rate = rejected / rows_read if rows_read else 0.0
-    yield dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         check_name=REJECTS_CHECK,
-        asset_key=spec.key,
+        asset_key=key,
         passed=reject_rate <= component.max_reject_rate,
         severity=dg.AssetCheckSeverity[component.reject_check_severity],
         description=(
-            f"{rejected} of {rows_read} rows rejected ({reject_rate:.1%}); "
-            f"threshold {component.max_reject_rate:.1%}; see {DeadLetterWriter.DEFAULT_TABLE}"
+            f"{rejected} of {rows_read} rows rejected ({reject_rate:.1%}) in {partitions} "
+            f"partition(s); threshold {component.max_reject_rate:.1%}; see "
+            f"{DeadLetterWriter.DEFAULT_TABLE}"
         ),
         metadata={
             "rows_rejected": rejected,
             "reject_rate": round(reject_rate, 6),
             "max_reject_rate": component.max_reject_rate,
+            "rejected_by_rule": rejects_table(total),
             "dead_letter_table": DeadLetterWriter.DEFAULT_TABLE,
         },
     )

@@ -1,5 +1,7 @@
 """``SourceModel``: where the rows of one push come from, as written in a component's YAML."""
 
+from typing import Literal
+
 import dagster as dg
 from pydantic import Field, model_validator
 
@@ -28,6 +30,19 @@ class SourceModel(dg.Model):
         ),
     )
 
+    kind: Literal["duckdb", "postgres"] | None = Field(
+        default=None,
+        description=(
+            "Engine of the warehouse behind table or sql, shown as a kind on the asset (the "
+            "URL is only known at run time); Parquet sources are shown as parquet."
+        ),
+    )
+
+    @property
+    def engine(self) -> str | None:
+        """The kind to show for this source: ``parquet``, or ``kind`` when given."""
+        return "parquet" if self.parquet else self.kind
+
     @model_validator(mode="after")
     def _exactly_one_origin(self) -> "SourceModel":
         given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
@@ -35,4 +50,6 @@ class SourceModel(dg.Model):
             raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
         if self.parquet and self.order_by:
             raise ValueError("order_by is for table or sql sources; Parquet is read in file order")
+        if self.parquet and self.kind:
+            raise ValueError("kind is for table or sql sources; a Parquet source is parquet")
         return self

@@ -1,8 +1,12 @@
-"""Generate the sample dataset: users, a week of events and a product catalog.
+"""Generate the sample dataset: users, 30 days of events and a product catalog.
 
-Deterministic (fixed seed and fixed dates), so every clone gets byte-identical Parquet files.
-Run ``python -m sample_data.generate`` to rewrite them; ``python -m sample_data.build`` loads
-them into the sample DuckDB warehouse.
+The data is dated relative to today (UTC): the demo's day is yesterday and the data covers the
+30 days ending on it, so the UI's partition plots fill and the report files MoEngage keeps for
+7 days can be downloaded. For a given day the content is deterministic (a fixed seed; only the
+dates move), so two runs on the same day write identical rows. The Parquet files are not kept in
+the repository: ``sample_files()`` writes them next to this script when they are missing or were
+written for another day. Run ``python -m sample_data.generate`` to rewrite them;
+``python -m sample_data.build`` loads them into the sample DuckDB warehouse.
 
 A handful of rows are deliberately invalid by MoEngage's rules (a banned customer id, an empty
 one, an event dated in the future, an out-of-range timezone offset) so the demo shows them land
@@ -11,6 +15,7 @@ in the dead-letter table instead of vanishing inside MoEngage.
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,12 +25,28 @@ import pyarrow.parquet as pq
 
 HERE = Path(__file__).parent
 SEED = 20250303
-FIRST_DAY = date(2025, 3, 3)
-DAYS = 7
-# The day `make demo` syncs; the deliberately invalid rows sit on it.
-DEMO_DAY = date(2025, 3, 5)
-USERS = 400
+DAYS = 30
+USERS = 1_500
 PRODUCTS = 60
+# Parquet key-value metadata naming the demo day a file was generated for.
+DEMO_DAY_METADATA = b"sample_data.demo_day"
+TABLES = ("users", "events", "catalog_items")
+
+
+def demo_day_for(today: date | None = None) -> date:
+    """The day the demo syncs: the day before ``today`` (default: today in UTC)."""
+    return (today or datetime.now(UTC).date()) - timedelta(days=1)
+
+
+def first_day_for(demo_day: date) -> date:
+    """The first day of sample data when the demo syncs ``demo_day`` (30 days end on it)."""
+    return demo_day - timedelta(days=DAYS - 1)
+
+
+# Fixed when the module is imported, so one process (a test session, the demo) sees one date
+# even when it runs across midnight. The deliberately invalid rows sit on DEMO_DAY.
+DEMO_DAY = demo_day_for()
+FIRST_DAY = first_day_for(DEMO_DAY)
 
 FIRST_NAMES = ["Aarav", "Maya", "Lukas", "Sofia", "Kenji", "Amara", "Mateo", "Zoë", "Ingrid",
                "Rahul", "Chloé", "Tomás", "Leila", "Noah", "Yuki", "Olu", "Freya", "Dmitri"]
@@ -40,13 +61,13 @@ EVENT_NAMES = ["App Opened", "Product Viewed", "Added To Cart", "Order Completed
 PLATFORMS = ["ANDROID", "iOS", "web"]
 
 
-def _users(rng: random.Random) -> pa.Table:
+def _users(rng: random.Random, first_day: date, demo_day: date) -> pa.Table:
     rows = []
     for number in range(1, USERS + 1):
         first = rng.choice(FIRST_NAMES)
         last = rng.choice(LAST_NAMES)
         signup = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(600_000))
-        updated = datetime.combine(FIRST_DAY, datetime.min.time(), UTC) + timedelta(
+        updated = datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(
             seconds=rng.randrange(DAYS * 86_400)
         )
         rows.append(
@@ -70,19 +91,19 @@ def _users(rng: random.Random) -> pa.Table:
     # Rows MoEngage would silently drop, updated on the demo day: a banned id and an empty id.
     for index, bad_id in ((10, "guest"), (20, "")):
         rows[index]["customer_id"] = bad_id
-        rows[index]["updated_at"] = datetime.combine(DEMO_DAY, datetime.min.time(), UTC).replace(
+        rows[index]["updated_at"] = datetime.combine(demo_day, datetime.min.time(), UTC).replace(
             hour=9 + index // 10
         )
     return pa.Table.from_pylist(rows)
 
 
-def _events(rng: random.Random, users: pa.Table) -> pa.Table:
+def _events(rng: random.Random, users: pa.Table, first_day: date, demo_day: date) -> pa.Table:
     customer_ids = [
         cid for cid in users.column("customer_id").to_pylist() if cid.startswith("cust")
     ]
     rows = []
     for day in range(DAYS):
-        start = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time(), UTC)
+        start = datetime.combine(first_day + timedelta(days=day), datetime.min.time(), UTC)
         for _ in range(rng.randrange(550, 750)):
             name = rng.choice(EVENT_NAMES)
             event_time = start + timedelta(seconds=rng.randrange(86_000))
@@ -107,7 +128,7 @@ def _events(rng: random.Random, users: pa.Table) -> pa.Table:
             )
     # On the demo day, a device with a broken clock (an event dated in 2099) and an impossible
     # timezone offset: both must become dead letters, not silent drops inside MoEngage.
-    demo_day_rows = [row for row in rows if row["loaded_at"].date() == DEMO_DAY]
+    demo_day_rows = [row for row in rows if row["loaded_at"].date() == demo_day]
     demo_day_rows[5]["event_time"] = datetime(2099, 1, 1, tzinfo=UTC)
     demo_day_rows[7]["tz_offset_seconds"] = 90_000
     rows.sort(key=lambda row: row["loaded_at"])
@@ -135,17 +156,48 @@ def _catalog(rng: random.Random) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def generate(directory: Path = HERE) -> dict[str, Path]:
-    """Write users, events and catalog Parquet files; return their paths by table name."""
+def sample_tables(demo_day: date = DEMO_DAY) -> dict[str, pa.Table]:
+    """The users, events and catalog tables when the demo syncs ``demo_day``."""
     rng = random.Random(SEED)
-    users = _users(rng)
-    tables = {"users": users, "events": _events(rng, users), "catalog_items": _catalog(rng)}
+    first_day = first_day_for(demo_day)
+    users = _users(rng, first_day, demo_day)
+    return {
+        "users": users,
+        "events": _events(rng, users, first_day, demo_day),
+        "catalog_items": _catalog(rng),
+    }
+
+
+def generate(directory: Path = HERE, demo_day: date = DEMO_DAY) -> dict[str, Path]:
+    """Write users, events and catalog Parquet files; return their paths by table name."""
+    directory.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, table in tables.items():
+    for name, table in sample_tables(demo_day).items():
+        stamped = table.replace_schema_metadata({DEMO_DAY_METADATA: demo_day.isoformat().encode()})
         path = directory / f"{name}.parquet"
-        pq.write_table(table, path, compression="zstd")
+        # Written aside and renamed: parallel test workers may generate the same files at once.
+        partial = path.with_name(f".{name}.{os.getpid()}.parquet")
+        pq.write_table(stamped, partial, compression="zstd")
+        partial.replace(path)
         paths[name] = path
     return paths
+
+
+def _generated_for(path: Path) -> str | None:
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None
+    value = metadata.get(DEMO_DAY_METADATA)
+    return value.decode() if value else None
+
+
+def sample_files(directory: Path = HERE, demo_day: date = DEMO_DAY) -> dict[str, Path]:
+    """The sample Parquet files for ``demo_day``, generated first when missing or out of date."""
+    paths = {name: directory / f"{name}.parquet" for name in TABLES}
+    if all(_generated_for(path) == demo_day.isoformat() for path in paths.values()):
+        return paths
+    return generate(directory, demo_day)
 
 
 if __name__ == "__main__":

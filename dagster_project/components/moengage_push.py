@@ -1,47 +1,66 @@
 """``MoEngagePushComponent``: one YAML document per pushed entity (users, events, catalog items).
 
 The component only wires Dagster to the library: it reads the source named in YAML, calls
-``moengage_pipelines.push.pipeline.run_push`` once per daily partition in the run, and turns the
-``PushReport`` into metadata and an asset check. Every body sent is recorded in the push ledger
-of the results warehouse, so a retried or re-run partition sends only what MoEngage has not
-accepted yet: that is what makes the asset's retry policy safe for events.
+``moengage_pipelines.push.pipeline.run_push`` once per daily partition in the run, and turns
+each ``PushReport`` into that partition's metadata and the asset checks. Every body sent is
+recorded in the push ledger of the results warehouse, so a retried or re-run partition sends
+only what MoEngage has not accepted yet: that is what makes the asset's retry policy safe for
+events.
 """
 
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import dagster as dg
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
+from dagster_project.components.mapping_schema import MappingSchema, resolve_mapping
+from dagster_project.components.scaffolder import MoEngagePushScaffolder
 from dagster_project.partitions import DAILY
 from dagster_project.push_execution import (
     REJECTS_CHECK,
+    columns_check_name,
     run_component_push,
-    source_columns_report,
 )
 from dagster_project.resources import MoEngageResource, WarehouseResource
+from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
-from moengage_pipelines.push.mapping import load_mapping
+from moengage_pipelines.push.mapping import EntityMapping, load_mapping
 
 __all__ = ["MoEngagePushComponent", "SourceModel"]
 
 
+@dg.scaffold_with(MoEngagePushScaffolder)
 class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
     """Push one warehouse table to MoEngage as users, events or catalog items.
 
     Each instance becomes one asset (``asset.key``, e.g. ``moengage/users``), partitioned daily
-    when the source has a ``time_column``, with a check that fails when more rows were rejected
-    than ``max_reject_rate`` allows. Rejected rows land in the dead-letter table.
+    when the source has a ``time_column``, with two checks: a blocking one that the source has
+    every column the mapping reads (it runs in the push step, before anything is sent), and
+    one that fails when more rows were rejected than ``max_reject_rate`` allows. Rejected rows
+    land in the dead-letter table.
 
-    Override ``execute`` to change how a push runs, or ``get_asset_spec`` to change the spec.
+    To customize, subclass the component and override ``get_asset_spec`` (the spec: key,
+    kinds, tags, metadata) or ``execute`` (how a push runs); point ``type:`` in YAML at the
+    subclass. See docs/push.md.
     """
 
     asset: dg.ResolvedAssetSpec = Field(description="Key, group, deps, kinds, owners of the asset.")
     source: SourceModel = Field(description="Where the rows come from.")
-    mapping: dict[str, Any] = Field(
-        description="How rows become MoEngage users, events or catalog items (see mapping docs)."
-    )
+    # YAML is checked against ``MappingSchema`` (one schema per entity, in the component's JSON
+    # schema); the library's own models then validate it and are what the push uses.
+    mapping: Annotated[
+        Any,
+        dg.Resolver(
+            resolve_mapping,
+            model_field_type=MappingSchema,
+            description=(
+                "How rows become MoEngage users, events or catalog items; `entity` picks the "
+                "schema (see docs/mapping.md)."
+            ),
+        ),
+    ] = Field(description="How rows become MoEngage users, events or catalog items.")
     pool: str = Field(
         default="moengage_api", description="Dagster concurrency pool shared by MoEngage pushes."
     )
@@ -71,23 +90,44 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
     max_retries: int = Field(
         default=2,
         ge=0,
-        description="Retries of a failed push step; the ledger makes them send only what is left.",
+        description=(
+            "Retries of a push step that failed for a reason that may pass (5xx, timeouts, "
+            "429s past the deadline, lost answers); the ledger makes them send only what is "
+            "left. Refused credentials, bad settings and missing columns are never retried."
+        ),
     )
     retry_delay_seconds: float = Field(
         default=60.0,
         ge=0.0,
-        description="Wait before the first retry; doubles for each next one, with jitter.",
+        description=(
+            "Base wait of the retries: retry n waits (2^n - 1) x this, plus or minus this at "
+            "random (60: the first retry after 0-120 s, the second after 120-240 s)."
+        ),
     )
 
-    @model_validator(mode="after")
-    def _mapping_is_valid(self) -> "MoEngagePushComponent":
-        # Fail at load time (dg check defs) rather than at 2 a.m. in the nightly run.
-        load_mapping(self.mapping)
-        return self
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _library_mapping(cls, value: Any) -> EntityMapping:
+        # From Python (a dict or a model) as from YAML, the push gets the library's model, and
+        # a bad mapping fails at load time (dg check defs), not at 2 a.m. in the nightly run.
+        return load_mapping(value)
 
     def get_asset_spec(self) -> dg.AssetSpec:
-        """The spec of the pushed asset; kinds always include ``moengage``."""
-        return self.asset.merge_attributes(kinds={"moengage"})
+        """The spec of the pushed asset.
+
+        Kinds always include ``moengage`` and the source's engine (``duckdb``, ``postgres``,
+        ``parquet``) when known; ``dagster/column_schema`` lists the fields sent, as MoEngage
+        names them, with the types the mapping declares.
+        """
+        kinds = {"moengage", *([self.source.engine] if self.source.engine else [])}
+        return self.asset.merge_attributes(
+            kinds=kinds,
+            metadata={
+                "dagster/column_schema": dg.MetadataValue.table_schema(
+                    sent_column_schema(self.mapping)
+                )
+            },
+        )
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """Build the push asset and its reject check."""
@@ -112,11 +152,21 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             ),
             check_specs=[
                 dg.AssetCheckSpec(
+                    columns_check_name(spec.key),
+                    asset=spec.key,
+                    additional_deps=list(spec.deps),
+                    description=(
+                        "The source has every column the mapping reads; a renamed or dropped "
+                        "column fails it and stops the push before anything is sent."
+                    ),
+                    blocking=True,
+                ),
+                dg.AssetCheckSpec(
                     REJECTS_CHECK,
                     asset=spec.key,
                     description="Rejected (dead-lettered) rows stay under max_reject_rate.",
                     blocking=self.reject_check_severity == "ERROR",
-                )
+                ),
             ],
         )
         def _push(
@@ -126,28 +176,7 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
             yield from component.execute(context, moengage, warehouse)
 
-        checks = [self._source_columns_check(dep.asset_key, spec) for dep in spec.deps]
-        return dg.Definitions(assets=[_push], asset_checks=checks)
-
-    def _source_columns_check(
-        self, source_key: dg.AssetKey, spec: dg.AssetSpec
-    ) -> dg.AssetChecksDefinition:
-        """A blocking check that the source still has every column the mapping reads."""
-        component = self
-
-        @dg.asset_check(
-            asset=source_key,
-            name=f"has_columns_for_{spec.key.to_python_identifier()}",
-            blocking=True,
-            description=(
-                f"The source of {spec.key.to_user_string()} has every column its mapping reads; "
-                "a renamed or dropped column stops the push before anything is sent."
-            ),
-        )
-        def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-            return source_columns_report(component, warehouse)
-
-        return _check
+        return dg.Definitions(assets=[_push])
 
     def execute(
         self,
@@ -155,5 +184,9 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         moengage: MoEngageResource,
         warehouse: WarehouseResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        """Run the push for every partition of the run and report it."""
+        """Check the source, run the push for every partition of the run, and report each.
+
+        Override to change how a push runs; yield the asset's ``MaterializeResult`` and the
+        results of the checks selected (``context.selected_asset_check_keys``).
+        """
         yield from run_component_push(self, context, moengage, warehouse)

@@ -44,10 +44,14 @@ class PushReport:
         failed_bodies: Bodies not delivered: refused by MoEngage, answer lost, or never sent
             because delivery stopped.
         failed_rows: Rows in those bodies.
+        refused_bodies: Of those, bodies MoEngage refused with a 4xx other than 408 and 429:
+            sending them again would be refused again.
         ambiguous_bodies: Failed bodies whose answer was lost after sending: MoEngage may
             have applied them (the next run sends them again).
         ambiguous_rows: Rows in those bodies.
         stop_reason: Why delivery stopped early, if it did.
+        stop_status: HTTP status of the failure that stopped delivery (None without one): a
+            401 or 403 will repeat on every retry, a 5xx or 429 may not.
         bodies_skipped: Bodies not sent because the push ledger shows MoEngage accepted them.
         rows_skipped: Rows in those bodies.
         bodies_held: Bodies an earlier run left ambiguous (MoEngage may have applied them),
@@ -80,9 +84,11 @@ class PushReport:
     splits: int = 0
     failed_bodies: int = 0
     failed_rows: int = 0
+    refused_bodies: int = 0
     ambiguous_bodies: int = 0
     ambiguous_rows: int = 0
     stop_reason: str = ""
+    stop_status: int | None = None
     bodies_skipped: int = 0
     rows_skipped: int = 0
     bodies_held: int = 0
@@ -119,6 +125,9 @@ class PushReport:
             if spec.name == "stop_reason":
                 combined.stop_reason = "; ".join(dict.fromkeys(v for v in values if v))
                 continue
+            if spec.name == "stop_status":
+                combined.stop_status = next((v for v in values if v is not None), None)
+                continue
             if spec.name in {"max_body_bytes", "largest_body_bytes"}:
                 setattr(combined, spec.name, max(values))
             elif spec.name == "rejected_by_rule":
@@ -150,10 +159,16 @@ class PushReport:
         self.splits = result.splits_413 + result.splits_budget
         self.failed_bodies = len(result.failures) + result.unsent_bodies
         self.failed_rows = result.failed_elements + result.unsent_rows
+        self.refused_bodies = sum(
+            1 for failure in result.failures
+            if failure.status is not None and 400 <= failure.status < 500
+            and failure.status not in (408, 429)
+        )
         ambiguous = result.ambiguous_failures
         self.ambiguous_bodies = len(ambiguous)
         self.ambiguous_rows = sum(failure.elements for failure in ambiguous)
         self.stop_reason = result.stop_reason
+        self.stop_status = result.stop_status
         self.budget_wait_seconds = result.budget_wait_seconds
 
     def reject(self, rule: str, count: int = 1) -> None:

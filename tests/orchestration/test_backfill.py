@@ -1,69 +1,89 @@
-"""A backfill of several days runs as one ranged run (backfill policy multi_run(7)); each day keeps
-its own window and dead letters, and re-running a day replaces its dead letters."""
+"""A backfill of several days runs as one ranged run (backfill policy multi_run(7)); each day gets
+its own materialization with its own figures and partition key, its own window and dead letters.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow.parquet as pq
 
 from dagster_project.definitions import defs as load_defs
-from sample_data.generate import DEMO_DAY, FIRST_DAY
-from sample_data.generate import HERE as SAMPLE_DIR
+from sample_data.generate import DEMO_DAY
 
-DAYS = [FIRST_DAY + dt.timedelta(days=offset) for offset in range(3)]
-
-
-def _range_tags() -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": DAYS[0].isoformat(),
-        "dagster/asset_partition_range_end": DAYS[-1].isoformat(),
-    }
+# The last three days: the demo day among them has rejected rows, the others none.
+DAYS = [(DEMO_DAY - dt.timedelta(days=offset)).isoformat() for offset in (2, 1, 0)]
+EVENTS = dg.AssetKey(["moengage", "events"])
 
 
-def _source_events_per_day() -> Counter:
-    rows = pq.read_table(SAMPLE_DIR / "events.parquet", columns=["loaded_at"]).column(0)
-    return Counter(value.as_py().date() for value in rows)
+def source_rows_per_day(warehouse: Path) -> dict[str, int]:
+    """Rows of the source events table per UTC day of ``loaded_at``, counted by DuckDB."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        rows = connection.execute(
+            "SELECT CAST(CAST(loaded_at AS DATE) AS VARCHAR), count(*) FROM events GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
 
 
-def test_three_day_backfill_pushes_each_day_once_with_its_own_dead_letters(deployment) -> None:
-    definitions = load_defs()
-    job = definitions.resolve_job_def("nightly_moengage_sync")
+def dead_letters_per_day(results: Path) -> dict[str, int]:
+    """Rejected event rows per partition, as the dead-letter table holds them."""
+    with duckdb.connect(str(results), read_only=True) as connection:
+        rows = connection.execute(
+            'SELECT "partition", count(*) FROM moengage_dead_letters '
+            "WHERE sync_name = 'moengage/events' GROUP BY ALL"
+        ).fetchall()
+    return dict(rows)
+
+
+def assert_each_partition_tells_its_own_truth(
+    materializations: list[dg.AssetMaterialization], warehouse: Path, results: Path
+) -> None:
+    """One materialization per day, each with that day's counts and partition key."""
+    source, letters = source_rows_per_day(warehouse), dead_letters_per_day(results)
+    by_partition = {event.partition: event.metadata for event in materializations}
+    assert sorted(by_partition) == DAYS and len(materializations) == len(DAYS)
+    for day, metadata in by_partition.items():
+        assert metadata["partition"].value == day
+        assert metadata["rows_read"].value == source[day], day
+        assert metadata["rows_rejected"].value == letters.get(day, 0), day
+        assert metadata["dagster/row_count"].value == source[day] - letters.get(day, 0), day
+        assert metadata["events_sent"].value == metadata["dagster/row_count"].value
+        rules = metadata["rejected_by_rule"].value.records
+        assert sum(record.data["rows"] for record in rules) == letters.get(day, 0)
+        assert "users_sent" not in metadata and "items_sent" not in metadata
+        sent = {column.name for column in metadata["dagster/column_schema"].schema.columns}
+        assert {"customer_id", "action", "current_time"} <= sent
+    assert letters.get(DAYS[-1], 0) > 0 and letters.get(DAYS[0], 0) == 0
+
+
+def test_three_day_backfill_gives_each_day_its_own_materialization(deployment) -> None:
+    job = load_defs().resolve_job_def("nightly_moengage_sync")
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(
             instance=instance,
-            tags=_range_tags(),
-            asset_selection=[dg.AssetKey(["moengage", "events"])],
+            tags={
+                "dagster/asset_partition_range_start": DAYS[0],
+                "dagster/asset_partition_range_end": DAYS[-1],
+            },
+            asset_selection=[EVENTS],
             raise_on_error=False,
         )
-        assert result.success
-        materialized = [
-            event.partition
-            for event in result.get_asset_materialization_events()
-            if event.asset_key == dg.AssetKey(["moengage", "events"])
-        ]
-    assert sorted(materialized) == [day.isoformat() for day in DAYS]
-    metadata = next(
-        event.materialization.metadata for event in result.get_asset_materialization_events()
+    assert result.success
+    materializations = [
+        event.materialization
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == EVENTS
+    ]
+    assert_each_partition_tells_its_own_truth(
+        materializations, deployment.warehouse, deployment.results
     )
-    assert metadata["partitions"].value == len(DAYS)
-    assert 0 < metadata["largest_body_bytes"].value <= metadata["max_body_bytes"].value
-
     received = Counter(
         dt.datetime.fromtimestamp(event["time"], dt.UTC).date()
         for event in deployment.emulator.inspect.events()
     )
-    with duckdb.connect(str(deployment.results), read_only=True) as connection:
-        letters = dict(
-            connection.execute(
-                'SELECT "partition", count(*) FROM moengage_dead_letters GROUP BY ALL'
-            ).fetchall()
-        )
-    per_day = _source_events_per_day()
-    sent_total = sum(received.values())
-    expected_total = sum(per_day[day] for day in DAYS) - sum(letters.values())
-    assert sent_total == expected_total
-    assert set(letters) == {DEMO_DAY.isoformat()}
+    delivered = sum(event.metadata["dagster/row_count"].value for event in materializations)
+    assert sum(received.values()) == delivered

@@ -97,3 +97,43 @@ def test_readme_lineage_picture_matches_the_definitions(definitions: dg.Definiti
     assert f"```mermaid\n{render_mermaid(definitions)}\n```" in readme, (
         "README lineage is stale: regenerate it with `python -m dagster_project.lineage`"
     )
+
+
+def test_push_assets_show_their_engine_the_fields_sent_and_the_blocking_column_check(
+    definitions: dg.Definitions,
+) -> None:
+    graph = definitions.resolve_asset_graph()
+    for key in ("moengage/users", "moengage/events", "moengage/catalog_items"):
+        node = graph.get(_key(key))
+        assert {"moengage", "duckdb"} <= node.kinds, key
+        sent = node.metadata["dagster/column_schema"].schema.columns
+        assert sent and all(column.type for column in sent), key
+        identifier = _key(key).to_python_identifier()
+        columns_check = dg.AssetCheckKey(_key(key), f"has_columns_for_{identifier}")
+        assert columns_check in node.check_keys, key
+        spec = definitions.resolve_assets_def(_key(key)).get_spec_for_check_key(columns_check)
+        assert spec.blocking, key
+    events_sent = {
+        column.name for column in
+        graph.get(_key("moengage/events")).metadata["dagster/column_schema"].schema.columns
+    }
+    assert {"customer_id", "action", "current_time", "attributes.revenue"} <= events_sent
+
+
+def test_python_defined_assets_have_owners_and_code_references(
+    definitions: dg.Definitions,
+) -> None:
+    from pathlib import Path
+
+    graph = definitions.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners, key.to_user_string()
+        [reference] = node.metadata["dagster/code_references"].code_references
+        path = Path(reference.file_path)
+        assert path.exists() and reference.line_number >= 1, key.to_user_string()
+        assert path.suffix in {".py", ".yaml"}
+    users = graph.get(_key("warehouse/users")).metadata["dagster/code_references"]
+    [reference] = users.code_references
+    written = Path(reference.file_path).read_text().splitlines()[reference.line_number - 1]
+    assert written.startswith("users = dg.AssetSpec(")

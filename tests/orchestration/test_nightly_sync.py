@@ -17,7 +17,7 @@ import pytest
 from dagster_project.definitions import defs as load_defs
 from moengage_pipelines.limits import BANNED_CUSTOMER_IDS
 from sample_data.generate import DEMO_DAY as DAY
-from sample_data.generate import HERE as SAMPLE_DIR
+from sample_data.generate import sample_files
 
 START = dt.datetime.combine(DAY, dt.time(), dt.UTC)
 END = START + dt.timedelta(days=1)
@@ -32,7 +32,7 @@ def _valid_id(customer_id: str) -> bool:
 
 
 def expected_users() -> set[str]:
-    rows = pq.read_table(SAMPLE_DIR / "users.parquet").to_pylist()
+    rows = pq.read_table(sample_files()["users"]).to_pylist()
     return {
         r["customer_id"] for r in rows if _in_day(r["updated_at"]) and _valid_id(r["customer_id"])
     }
@@ -41,7 +41,7 @@ def expected_users() -> set[str]:
 def expected_events() -> tuple[Counter, int]:
     rows = [
         r
-        for r in pq.read_table(SAMPLE_DIR / "events.parquet").to_pylist()
+        for r in pq.read_table(sample_files()["events"]).to_pylist()
         if _in_day(r["loaded_at"])
     ]
     now = dt.datetime.now(dt.UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 import pytest
@@ -170,7 +170,7 @@ def test_report_asset_without_a_configured_report_fails_its_check_not_the_run(
 ):
     monkeypatch.delenv("MOENGAGE_REPORT_NAMES", raising=False)
     result = dg.materialize(
-        [campaign_report_files], resources=resources, partition_key=date(2025, 3, 4).isoformat()
+        [campaign_report_files], resources=resources, partition_key=DAYS[1].isoformat()
     )
     assert result.success
     [evaluation] = result.get_asset_check_evaluations()
@@ -211,7 +211,7 @@ def test_report_files_load_and_a_missing_file_fails_only_the_check(report_server
     loaded = dg.materialize(
         [campaign_report_files],
         resources=report_resources,
-        partition_key="2025-03-04",
+        partition_key=DAYS[1].isoformat(),
         run_config=config,
     )
     assert loaded.success
@@ -219,7 +219,9 @@ def test_report_files_load_and_a_missing_file_fails_only_the_check(report_server
     assert evaluation.passed
     metadata = loaded.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["dagster/table_name"].value == "moengage_report_daily_campaign_report"
-    assert metadata["files"].value == {"Daily_Campaign_Report_20250305.zip": "ok"}
+    # Partition D loads the file generated the day after it.
+    generated = (DAYS[1] + timedelta(days=1)).strftime("%Y%m%d")
+    assert metadata["files"].value == {f"Daily_Campaign_Report_{generated}.zip": "ok"}
     rows = metadata["dagster/row_count"].value
     assert rows == metadata["rows_loaded"].value > 0
     assert "all_platform_sent" in {c.name for c in metadata["dagster/column_schema"].value.columns}

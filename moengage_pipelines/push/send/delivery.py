@@ -84,6 +84,7 @@ def deliver(
                 if failed and (fail_fast or outcome.stop) and not result.stopped:
                     result.stopped = True
                     result.stop_reason = _describe(outcome)
+                    result.stop_status = outcome.status
                     logger.error("stopping delivery: %s", result.stop_reason)
             if on_progress is not None:
                 on_progress(result)

@@ -66,6 +66,7 @@ class DeliveryResult:
         stopped: True when delivery stopped early (``fail_fast`` or a failure that would
             repeat for every body).
         stop_reason: Why it stopped.
+        stop_status: HTTP status of the failure that stopped it (None without an answer).
         unsent_bodies: Bodies never sent because delivery had stopped (see
             :func:`~moengage_pipelines.push.send.delivery.count_unsent`).
         unsent_rows: Elements in them.
@@ -92,6 +93,7 @@ class DeliveryResult:
     failures: list[FailedBody] = field(default_factory=list)
     stopped: bool = False
     stop_reason: str = ""
+    stop_status: int | None = None
     unsent_bodies: int = 0
     unsent_rows: int = 0
     first_unsent_row: int | None = None
