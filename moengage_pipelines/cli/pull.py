@@ -2,7 +2,8 @@
 
 Connection settings come from the ``MOENGAGE_*`` variables; the warehouse from
 ``--warehouse`` or ``MOENGAGE_RESULTS_URL`` / ``MOENGAGE_WAREHOUSE_URL``. Each command prints
-a JSON summary on stdout.
+one JSON summary on stdout, with the HTTP requests sent, retries, 429s and 5xx answers, also
+when it fails part-way (then with the error, also shown on stderr).
 
 Examples::
 
@@ -17,14 +18,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import orjson
-
+from moengage_pipelines.cli.pull_output import (
+    client_counters,
+    print_document,
+    report_document,
+    stats_document,
+)
 from moengage_pipelines.config import MoEngageSettings
-from moengage_pipelines.errors import ConfigError
+from moengage_pipelines.errors import ConfigError, MoEngageError
 
 __all__ = ["register"]
 
@@ -130,7 +136,8 @@ def _warehouse_url(args: argparse.Namespace) -> str:
     return url
 
 
-def _with_client_and_warehouse(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> Any:
+@contextmanager
+def _client_and_warehouse(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
     from moengage_pipelines.api.client import MoEngageClient
     from moengage_pipelines.warehouse import Warehouse
 
@@ -140,11 +147,7 @@ def _with_client_and_warehouse(args: argparse.Namespace, work: Callable[[Any, An
     # The client's default budget is the one the Dagster resource uses (same store and
     # namespace), so a CLI pull and a scheduled run never exceed the workspace's limits together.
     with MoEngageClient(settings) as client, Warehouse.open(url) as warehouse:
-        return work(client, warehouse)
-
-
-def _print(document: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+        yield client, warehouse
 
 
 def _run_campaigns(args: argparse.Namespace) -> int:
@@ -156,14 +159,14 @@ def _run_campaigns(args: argparse.Namespace) -> int:
         include_child_campaigns=not args.no_children,
         include_archive_campaigns=not args.no_archived,
     )
-    report = _with_client_and_warehouse(
-        args, lambda client, warehouse: pull_campaigns(client, warehouse, options)
-    )
-    _print(report.to_metadata())
+    with _client_and_warehouse(args) as (client, warehouse):
+        report = pull_campaigns(client, warehouse, options)
+        print_document({**report.to_metadata(), **client_counters(client.stats)})
     return 0
 
 
 def _run_stats(args: argparse.Namespace) -> int:
+    from moengage_pipelines.pull.errors import StatsDayError
     from moengage_pipelines.pull.stats.load import pull_stats
     from moengage_pipelines.pull.stats.request import StatsOptions
     from moengage_pipelines.pull.stats.selection import stats_days
@@ -184,18 +187,20 @@ def _run_stats(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     campaigns = args.campaign_id or args.campaigns
-    report = _with_client_and_warehouse(
-        args,
-        lambda client, warehouse: pull_stats(
-            client, warehouse, days, campaigns=campaigns, options=options
-        ),
-    )
-    summary = report.to_metadata()
-    summary["per_day"] = {
-        day.day.isoformat(): {"rows": day.rows, "requests": day.requests, **day.totals}
-        for day in report.days
-    }
-    _print(summary)
+    with _client_and_warehouse(args) as (client, warehouse):
+        try:
+            report = pull_stats(client, warehouse, days, campaigns=campaigns, options=options)
+        except StatsDayError as exc:
+            # The days committed before the failure are in the summary; the error follows.
+            print_document(stats_document(exc.report, client_counters(client.stats), str(exc)))
+            raise
+        print_document(stats_document(report, client_counters(client.stats), None))
+    if report.unknown_campaign_ids:
+        print(
+            f"warning: no numbers for {len(report.unknown_campaign_ids)} campaign id(s): "
+            f"{', '.join(report.unknown_campaign_ids[:10])}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -203,14 +208,20 @@ def _run_report(args: argparse.Namespace) -> int:
     from moengage_pipelines.pull.report_files.load import pull_report
 
     day = args.day or datetime.now(UTC).date()
-
-    def work(client: Any, warehouse: Any) -> list[Any]:
-        return [pull_report(client, warehouse, name, day) for name in args.report_name]
-
-    outcomes = _with_client_and_warehouse(args, work)
+    outcomes: list[Any] = []
+    summaries: list[dict[str, Any]] = []
+    with _client_and_warehouse(args) as (client, warehouse):
+        for name in args.report_name:
+            try:
+                outcome = pull_report(client, warehouse, name, day)
+            except MoEngageError as exc:
+                summaries.append({"report_name": name, "status": "failed", "message": str(exc)})
+                print_document(report_document(summaries, client_counters(client.stats), str(exc)))
+                raise
+            outcomes.append(outcome)
+            summaries.append(outcome.to_metadata())
+        print_document(report_document(summaries, client_counters(client.stats), None))
     for outcome in outcomes:
-        summary = outcome.to_metadata()
-        _print(summary)
         if not outcome.present:
             print(f"error: {outcome.message}", file=sys.stderr)
     return 0 if all(outcome.present for outcome in outcomes) else 1

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
 from moengage_pipelines.errors import MoEngageError
 
 __all__ = [
     "PullError",
+    "ReportSignatureError",
     "ReportUnavailableError",
     "ResponseShapeError",
+    "StatsDayError",
     "StatsNotEnabledError",
     "StatsRequestError",
     "StatsWindowError",
@@ -45,4 +51,46 @@ class ReportUnavailableError(PullError):
     def __init__(self, message: str, *, filename: str, reason: str) -> None:
         self.filename = filename
         self.reason = reason
+        super().__init__(message)
+
+
+class ReportSignatureError(PullError):
+    """MoEngage refused a report download's signature (401): the workspace id or key is wrong.
+
+    Attributes:
+        filename: The file asked for.
+    """
+
+    def __init__(self, message: str, *, filename: str) -> None:
+        self.filename = filename
+        super().__init__(message)
+
+
+class StatsDayError(PullError):
+    """A stats pull failed on one day; the days before it were committed, the rest not.
+
+    Attributes:
+        day: The day that failed (nothing of it was written).
+        committed: Days written before the failure, complete.
+        not_written: The failed day and the days after it.
+        retryable: True when the cause may pass on its own (a server error, a lost
+            connection); False when retrying gives the same answer (a refusal, a bad answer).
+        report: What the pull did until the failure (a ``StatsReport``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        day: date,
+        committed: Sequence[date],
+        not_written: Sequence[date],
+        retryable: bool,
+        report: Any = None,
+    ) -> None:
+        self.day = day
+        self.committed = list(committed)
+        self.not_written = list(not_written)
+        self.retryable = retryable
+        self.report = report
         super().__init__(message)

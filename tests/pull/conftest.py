@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from moengage_pipelines.api.client import MoEngageClient
@@ -22,6 +24,24 @@ def client(moengage_emulator_server) -> Iterator[MoEngageClient]:
 def warehouse(tmp_path) -> Iterator[Warehouse]:
     with Warehouse.open(f"duckdb:///{tmp_path}/results.duckdb") as instance:
         yield instance
+
+
+@pytest.fixture
+def postgres_warehouse(postgres_dsn) -> Iterator[Warehouse]:
+    """A warehouse in a schema of its own on the machine's PostgreSQL, dropped afterwards."""
+    schema = f"pull_{uuid.uuid4().hex[:12]}"
+    with Warehouse.open(f"{postgres_dsn}?schema={schema}") as instance:
+        yield instance
+    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_warehouse(request) -> Warehouse:
+    """The same test on DuckDB and on PostgreSQL."""
+    return request.getfixturevalue(
+        "warehouse" if request.param == "duckdb" else "postgres_warehouse"
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from moengage_pipelines.pull.stats.daily import daily_rows
+from moengage_pipelines.pull.stats.daily import DAILY_KEY, daily_rows
 from moengage_pipelines.pull.stats.keys import (
     normalize_locale,
     normalize_platform,
@@ -263,22 +263,71 @@ def test_daily_uses_aggregates_when_present_and_sums_parts_otherwise():
     }
     rows, issues = flatten_stats(data, CONTEXT)
     assert issues == []
-    wide = {(r["campaign_id"], r["platform"]): r for r in daily_rows(rows)}
-    agg = wide[("with_aggregates", "ANDROID")]
+    records = daily_rows(rows)
+    keys = [tuple(r[k] for k in DAILY_KEY) for r in records]
+    assert len(keys) == len(set(keys))  # one row per key of the grain
+
+    def total(campaign, column):
+        counted = [r for r in records if r["campaign_id"] == campaign and r["in_campaign_total"]]
+        return sum(r[column] or 0 for r in counted)
+
+    # Aggregate locale and variation present: only they count, parts and controls do not.
+    counted = {
+        (r["locale"], r["variation"])
+        for r in records
+        if r["campaign_id"] == "with_aggregates" and r["in_campaign_total"]
+    }
+    assert counted == {("all", "all")}
+    agg = next(
+        r for r in records if r["campaign_id"] == "with_aggregates" and r["in_campaign_total"]
+    )
+    assert agg["platform"] == "ANDROID"
     assert (agg["sent"], agg["clicks"], agg["impressions"], agg["delivered"]) == (10, 4, 8, 9)
     assert agg["conversions"] == 2  # the primary (first) goal
     assert agg["all_goals_conversions"] == 2 + 1
     assert agg["revenue"] == 20.0
-    assert agg["control_group_conversions"] == 5
-    assert agg["ctr"] == pytest.approx(50.0)
+    assert agg["ctr"] == pytest.approx(50.0)  # recomputed: MoEngage sent no ctr here
     assert agg["goals"] == 2
-    parts = wide[("parts_only", "IOS")]
-    assert (parts["sent"], parts["clicks"], parts["impressions"]) == (
-        3 + 4 + 5,
-        1 + 2 + 1,
-        2 + 4 + 5,
-    )
-    assert parts["conversions"] == 1 + 0 + 2
-    assert parts["delivered"] is None  # not reported, so not invented
-    assert parts["control_group_conversions"] == 100
-    assert {r["date"] for r in wide.values()} == {DAY}
+    control = next(r for r in records if r["variation"] == "campaign_control_group")
+    assert control["conversions"] == 5 and not control["in_campaign_total"]
+    # No aggregates: each locale and every non-control variation counts, controls do not.
+    assert (total("parts_only", "sent"), total("parts_only", "clicks")) == (3 + 4 + 5, 1 + 2 + 1)
+    assert total("parts_only", "conversions") == 1 + 0 + 2
+    assert {r["platform"] for r in records if r["campaign_id"] == "parts_only"} == {"iOS"}
+    gcg = next(r for r in records if r["variation"] == "global_control_group")
+    assert gcg["conversions"] == 100 and not gcg["in_campaign_total"]
+    assert all(r["delivered"] is None for r in records if r["campaign_id"] == "parts_only")
+    assert {r["date"] for r in records} == {DAY}
+
+
+def test_daily_keeps_moengages_rates_and_spells_platforms_as_pushed_events_do():
+    performance = {"sent": 10, "delivered": 8, "click": 2, "ctr": 25.0, "delivery_rate": 80.0}
+    variations = {"variations": {"all_variations": {"performance_stats": performance}}}
+    entry = {"platforms": {"UNKNOWN": {"locales": {"all_locales": variations}}}}
+    push = {
+        "platforms": {
+            "ALL_PLATFORMS": {"locales": {"all_locales": variations}},
+            "ios": {"locales": {"all_locales": variations}},
+            "android": {"locales": {"all_locales": variations}},
+        }
+    }
+    aggregate_only = {"platforms": {"ALL_PLATFORMS": {"locales": {"all_locales": variations}}}}
+    data = {"mail": [entry], "push": [push], "total": [aggregate_only]}
+    rows, issues = flatten_stats(data, CONTEXT)
+    assert issues == []
+    records = daily_rows(rows, {"mail": "EMAIL", "push": "PUSH"})
+    mail = next(r for r in records if r["campaign_id"] == "mail")
+    # MoEngage's ctr (clicks / delivered for email) is kept; email has no impressions.
+    assert (mail["platform"], mail["ctr"], mail["delivery_rate"]) == ("EMAIL", 25.0, 80.0)
+    assert mail["in_campaign_total"]
+    push_rows = {
+        r["platform"]: r["in_campaign_total"] for r in records if r["campaign_id"] == "push"
+    }
+    # The all-platforms aggregate is kept but not counted beside the device platforms.
+    assert push_rows == {"ALL": False, "iOS": True, "ANDROID": True}
+    # The aggregate alone is the campaign's total.
+    assert [
+        (r["platform"], r["in_campaign_total"]) for r in records if r["campaign_id"] == "total"
+    ] == [("ALL", True)]
+    alone = daily_rows(rows)  # without channels: MoEngage's "unknown" platform
+    assert next(r for r in alone if r["campaign_id"] == "mail")["platform"] == "unknown"

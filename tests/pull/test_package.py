@@ -17,6 +17,8 @@ HOMES = {
     "pull_report": "moengage_pipelines.pull.report_files.load",
     "ShapeIssue": "moengage_pipelines.pull.issues",
     "PullError": "moengage_pipelines.pull.errors",
+    "ReportSignatureError": "moengage_pipelines.pull.errors",
+    "StatsDayError": "moengage_pipelines.pull.errors",
     "ReportUnavailableError": "moengage_pipelines.pull.errors",
     "ResponseShapeError": "moengage_pipelines.pull.errors",
     "StatsNotEnabledError": "moengage_pipelines.pull.errors",
@@ -26,7 +28,8 @@ HOMES = {
 
 
 def test_the_package_exports_each_entry_point_from_the_module_that_defines_it():
-    assert sorted(pull.__all__) == sorted(HOMES)
+    assert sorted(pull.__all__) == sorted([*HOMES, "SUMMABLE_VIEW"])
+    assert pull.SUMMABLE_VIEW == "moengage_campaign_stats_summable"
     for name, home in HOMES.items():
         exported = getattr(pull, name)
         assert exported.__module__ == home, name

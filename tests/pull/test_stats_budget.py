@@ -1,4 +1,5 @@
-"""Stats pulls sharing one rate budget stay within MoEngage's 100 requests a minute together.
+"""Stats pulls sharing one rate budget stay within MoEngage's 100 requests a minute together,
+with a margin that keeps any sliding 60 s window at 100 or fewer.
 
 Time is virtual: the emulator and both budgets read one clock that moves only when a budget
 sleeps. The pulls therefore always ask faster than the budget allows, however busy the
@@ -15,13 +16,18 @@ from datetime import UTC, date, datetime
 
 from moengage_pipelines.api.client import MoEngageClient
 from moengage_pipelines.api.ratebudget import (
+    CAMPAIGN_STATS,
     BucketRequest,
     BudgetStore,
+    MemoryBudgetStore,
     RateBudget,
     SQLiteBudgetStore,
+    Window,
     namespace_for,
 )
+from moengage_pipelines.api.ratebudget.windows import STATS_WINDOW_MARGIN_SECONDS
 from moengage_pipelines.emulator import Emulator, EmulatorServer, EmulatorSettings, serve
+from moengage_pipelines.emulator.clock import FakeClock
 from moengage_pipelines.emulator.pytest_plugin import settings_for
 from moengage_pipelines.limits import STATS_REQUESTS_PER_MINUTE
 from moengage_pipelines.pull.campaigns.load import pull_campaigns
@@ -154,3 +160,40 @@ def test_two_stats_pulls_share_the_budget_and_never_see_a_429(tmp_path) -> None:
     assert pool_usage["refused_requests"] == 0
     assert sum(window["admitted"] for window in windows) == requests
     assert len(windows) >= 2
+
+
+def _admission_times(limits=None, requests: int = 350) -> list[float]:
+    """When each of ``requests`` stats requests, asked back to back, is admitted."""
+    clock = FakeClock(START)
+    options = {} if limits is None else {"limits": limits}
+    budget = RateBudget(MemoryBudgetStore(), clock=clock, sleep=clock.sleep, slack=0.0, **options)
+    times = []
+    for _ in range(requests):
+        budget.acquire({CAMPAIGN_STATS: 1})
+        times.append(clock())
+    return times
+
+
+def _busiest(times: list[float], seconds: float) -> int:
+    """The most requests in any window of ``seconds`` (each window starts at a request)."""
+    return max(sum(1 for other in times if start <= other < start + seconds) for start in times)
+
+
+def test_the_stats_budget_keeps_a_margin_against_sliding_windows() -> None:
+    times = _admission_times()
+    margin = STATS_WINDOW_MARGIN_SECONDS
+    assert margin > 0
+    # Every sliding 60 s window holds at most 100, even stretched by the margin: a request
+    # counted up to `margin` seconds late by MoEngage still never makes a 101st.
+    assert _busiest(times, 60.0) <= STATS_REQUESTS_PER_MINUTE
+    assert _busiest(times, 60.0 + margin) <= STATS_REQUESTS_PER_MINUTE
+    assert all(
+        times[i + STATS_REQUESTS_PER_MINUTE] - times[i] >= 60.0 + margin
+        for i in range(len(times) - STATS_REQUESTS_PER_MINUTE)
+    )
+    # The margin is small: 350 requests still take less than 4 windows of 60 + margin s.
+    assert times[-1] - times[0] < 3 * (60.0 + margin) + 1
+    # Without the margin, request 101 goes exactly 60 s after request 1: one request counted
+    # a moment late fills a sliding window past 100. The check above would see it.
+    exact = _admission_times({CAMPAIGN_STATS: (Window(STATS_REQUESTS_PER_MINUTE, 60.0),)})
+    assert _busiest(exact, 60.0 + margin) > STATS_REQUESTS_PER_MINUTE

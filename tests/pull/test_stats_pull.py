@@ -9,6 +9,7 @@ from moengage_pipelines.emulator.pytest_plugin import client_for
 from moengage_pipelines.pull.campaigns.load import pull_campaigns
 from moengage_pipelines.pull.errors import (
     ResponseShapeError,
+    StatsDayError,
     StatsNotEnabledError,
     StatsWindowError,
 )
@@ -26,8 +27,20 @@ def _stats_requests(server) -> int:
 
 
 def _daily(warehouse) -> dict[tuple, dict]:
+    """The all-locales, all-variations rows, by (date, campaign, platform)."""
     rows = warehouse.query(f"SELECT * FROM {STATS_DAILY_TABLE}").to_pylist()
-    return {(r["date"], r["campaign_id"], r["platform"]): r for r in rows}
+    chosen = [r for r in rows if r["in_campaign_total"]]
+    assert all((r["locale"], r["variation"]) == ("all", "all") for r in chosen)
+    return {(r["date"], r["campaign_id"], r["platform"]): r for r in chosen}
+
+
+# The emulator's platform keys, spelled as pushed events spell platforms; email and SMS
+# numbers come under "unknown" and carry their channel.
+_PUSH_SPELLING = {"android": "ANDROID", "ios": "iOS", "web": "web"}
+
+
+def _platform(campaign: dict, key: str) -> str:
+    return _PUSH_SPELLING.get(key) or campaign["channel"]
 
 
 def test_stats_match_what_the_emulator_derives_from_the_events_sent(
@@ -45,7 +58,7 @@ def test_stats_match_what_the_emulator_derives_from_the_events_sent(
         for platform in activity.stats_platforms(campaign):
             for day in DAYS:
                 expected = activity.expected_counts(campaign, platform, day, sent, customers)
-                row = daily[(day, campaign["campaign_id"], platform.upper())]
+                row = daily[(day, campaign["campaign_id"], _platform(campaign, platform))]
                 for column in ("sent", "delivered", "impressions", "clicks", "conversions"):
                     assert row[column] == expected[column], (
                         campaign["name"],
@@ -107,9 +120,7 @@ def test_without_ids_every_active_campaign_is_paged_by_total_pages(
     fetched = fetch_day(client, day, None)
     assert fetched.campaigns == active
     assert (
-        fetched.requests
-        == math.ceil(len(active) / 10)
-        == _stats_requests(moengage_emulator_server)
+        fetched.requests == math.ceil(len(active) / 10) == _stats_requests(moengage_emulator_server)
     )
     assert fetched.issues == []
 
@@ -125,7 +136,8 @@ def test_every_attribution_and_metric_type_asked_is_stored_apart(
     report = pull_stats(client, warehouse, DAYS[:1], options=options)
     assert report.days[0].requests == 6
     rows = warehouse.query(
-        f"SELECT campaign_id, platform, attribution_type, conversions FROM {STATS_DAILY_TABLE}"
+        f"SELECT campaign_id, platform, attribution_type, conversions FROM {STATS_DAILY_TABLE} "
+        "WHERE in_campaign_total"
     ).to_pylist()
     by_key = {
         (r["campaign_id"], r["platform"], r["attribution_type"]): r["conversions"] for r in rows
@@ -136,7 +148,7 @@ def test_every_attribution_and_metric_type_asked_is_stored_apart(
                 expected = activity.expected_counts(
                     campaign, platform, DAYS[0], sent, customers, attribution
                 )["conversions"]
-                key = (campaign["campaign_id"], platform.upper(), attribution)
+                key = (campaign["campaign_id"], _platform(campaign, platform), attribution)
                 assert by_key[key] == expected
 
 
@@ -160,7 +172,7 @@ def test_a_re_pull_replaces_a_days_rows_with_the_restated_numbers(
                 expected = activity.expected_counts(
                     campaign, platform, day, [*sent, *late], customers
                 )
-                row = daily[(day, campaign["campaign_id"], platform.upper())]
+                row = daily[(day, campaign["campaign_id"], _platform(campaign, platform))]
                 assert (row["sent"], row["conversions"]) == (
                     expected["sent"],
                     expected["conversions"],
@@ -213,9 +225,11 @@ def test_403_says_stats_are_not_enabled_and_writes_nothing(moengage_emulator_ser
     wrong = moengage_emulator_server.emulator.settings.data_api_key
     with (
         client_for(moengage_emulator_server, campaign_api_key=wrong) as denied,
-        pytest.raises(StatsNotEnabledError, match="403") as raised,
+        pytest.raises(StatsDayError, match="403") as raised,
     ):
         pull_stats(denied, warehouse, DAYS[:1], campaigns="active")
+    assert isinstance(raised.value.__cause__, StatsNotEnabledError)
+    assert not raised.value.retryable  # retrying gives the same answer
     assert wrong not in str(raised.value)
     assert not warehouse.table_exists(STATS_TABLE)
 
@@ -245,8 +259,9 @@ class _IgnoresOffset:
 def test_an_answer_without_data_is_an_error_not_an_empty_day(
     moengage_emulator_server, client, warehouse, seeded
 ):
-    with pytest.raises(ResponseShapeError, match="no 'data' object"):
+    with pytest.raises(StatsDayError, match="no 'data' object") as raised:
         pull_stats(_DropsData(client), warehouse, DAYS[:1], campaigns="active")
+    assert isinstance(raised.value.__cause__, ResponseShapeError)
     assert not warehouse.table_exists(STATS_TABLE)
 
 
@@ -280,3 +295,34 @@ def test_without_pulled_campaigns_the_pull_asks_for_active_campaigns_and_says_so
     assert report.days[0].campaigns > 10
     assert "moengage_campaigns is missing or empty" in report.notes[0]
     assert report.issues == []
+
+
+class _RefusesAfter:
+    """The real emulator, asked for a limit it refuses (400) from the given day on."""
+
+    def __init__(self, client, day):
+        self.client = client
+        self.day = day
+
+    def campaign_stats(self, payload):
+        if payload["start_date"] >= self.day.isoformat():
+            payload = {**payload, "limit": 11}  # MoEngage allows 10: answered 400
+        return self.client.campaign_stats(payload)
+
+
+def test_a_failure_part_way_names_the_day_and_keeps_the_committed_days(
+    moengage_emulator_server, client, warehouse, seeded
+):
+    pull_campaigns(client, warehouse)
+    with pytest.raises(StatsDayError) as raised:
+        pull_stats(_RefusesAfter(client, DAYS[1]), warehouse, DAYS)
+    error = raised.value
+    assert (error.day, error.committed, error.not_written) == (DAYS[1], [DAYS[0]], [*DAYS[1:]])
+    assert not error.retryable
+    message = str(error)
+    assert message.startswith(f"campaign stats for {DAYS[1]} failed: MoEngage rejected ")
+    assert f"Nothing of {DAYS[1]} was written. Committed before the failure: {DAYS[0]}." in message
+    assert f"Not written: {DAYS[1]}, {DAYS[2]}. Re-run from {DAYS[1]}" in message
+    assert error.report.failed_day == DAYS[1] and len(error.report.days) == 1
+    written = warehouse.query(f"SELECT DISTINCT date FROM {STATS_DAILY_TABLE}")
+    assert written.column(0).to_pylist() == [DAYS[0]]

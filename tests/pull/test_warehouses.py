@@ -1,26 +1,14 @@
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 
 from moengage_pipelines.pull.campaigns.load import pull_campaigns
 from moengage_pipelines.pull.campaigns.table import CAMPAIGNS_TABLE
+from moengage_pipelines.pull.stats.daily import DAILY_KEY
 from moengage_pipelines.pull.stats.load import pull_stats
 from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
-from moengage_pipelines.warehouse import Warehouse
 from tests.pull import activity
 from tests.pull.activity import DAYS
-
-
-@pytest.fixture
-def postgres_warehouse(postgres_dsn):
-    schema = f"pull_{uuid.uuid4().hex[:12]}"
-    with Warehouse.open(f"{postgres_dsn}?schema={schema}") as warehouse:
-        yield warehouse
-    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _sorted(warehouse, table, key):
@@ -39,7 +27,7 @@ def test_duckdb_and_postgres_get_the_same_rows_and_reruns_do_not_duplicate(
         pull_stats(client, target, DAYS[:2])
         pull_stats(client, target, DAYS[1:2])  # a re-pull of one day: replaced, not added
     tidy_key = ("date", "campaign_id", "platform", "variation", "section", "metric")
-    daily_key = ("date", "campaign_id", "platform")
+    daily_key = DAILY_KEY
     duck_tidy = _sorted(warehouse, STATS_TABLE, tidy_key)
     assert duck_tidy == _sorted(postgres_warehouse, STATS_TABLE, tidy_key)
     assert _sorted(warehouse, STATS_DAILY_TABLE, daily_key) == _sorted(

@@ -24,9 +24,10 @@ from dagster_project.defs.reports.checks import (
 from dagster_project.defs.reports.metadata import day_chart_markdown, table_schema
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
-from moengage_pipelines.pull.errors import PullError
+from moengage_pipelines.pull.errors import PullError, StatsDayError
 from moengage_pipelines.pull.report_files.load import ReportPullReport, pull_report
 from moengage_pipelines.pull.stats.load import CHART_METRICS, pull_stats
+from moengage_pipelines.pull.stats.model import SUMMABLE_VIEW
 from moengage_pipelines.pull.stats.request import StatsOptions
 from moengage_pipelines.pull.stats.selection import stats_days
 from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_SCHEMA, STATS_TABLE
@@ -81,7 +82,8 @@ def _partition_days(context: dg.AssetExecutionContext) -> list[date]:
     group_name="moengage_reports",
     description=(
         "Campaign stats per day, campaign, platform, locale and variation: tidy rows in "
-        f"`{STATS_TABLE}`, one wide row per campaign and platform in `{STATS_DAILY_TABLE}`. "
+        f"`{STATS_TABLE}`, one wide row per (campaign, platform, locale, variation) in "
+        f"`{STATS_DAILY_TABLE}` (primary key), and the view `{SUMMABLE_VIEW}` to SUM. "
         "Each run re-pulls the lookback days, replacing their rows."
     ),
     partitions_def=DAILY,
@@ -127,9 +129,12 @@ def campaign_stats(
     with moengage.get_client() as client, Warehouse.open(warehouse.output_url()) as results:
         try:
             report = pull_stats(client, results, days, campaigns=selection, options=options)
-        except (PullError, ValueError) as exc:
+        except StatsDayError as exc:
             # 403 (stats not enabled), a refused request, an unreadable answer: retrying the
-            # step gives the same answer, so fail it with MoEngage's explanation.
+            # step gives the same answer. A server error or a lost connection may pass, so
+            # the run's retry policy applies. The message names the committed days.
+            raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from exc
+        except (PullError, ValueError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         table_rows = results.count(STATS_TABLE)
         daily_table_rows = results.count(STATS_DAILY_TABLE)

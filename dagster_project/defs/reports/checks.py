@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.resources import WarehouseResource
+from moengage_pipelines.pull.stats.daily import DAILY_KEY
 from moengage_pipelines.pull.stats.tables import STATS_DAILY_TABLE, STATS_TABLE
 from moengage_pipelines.warehouse import Warehouse, quote_identifier
 
@@ -22,14 +23,15 @@ STATS_SHAPES_CHECK = "stats_answers_readable"
 REPORT_PRESENT_CHECK = "report_file_present"
 CAMPAIGNS_FOUND_CHECK = "campaigns_found"
 
-_DAILY_KEY = ("date", "campaign_id", "platform", "attribution_type", "metric_type")
+_DAILY_KEY = DAILY_KEY
 
 
 @dg.asset_check(
     asset=STATS_KEY,
     name="stats_daily_rows_unique",
     description=(
-        "Each (date, campaign, platform, attribution, metric type) appears once in "
+        "Each (date, campaign, platform, locale, variation, attribution, metric type) "
+        "appears once in "
         f"{STATS_DAILY_TABLE}: re-pulled days replaced their rows instead of adding to them."
     ),
 )
@@ -41,7 +43,9 @@ def stats_daily_rows_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult
                 passed=True, metadata={"note": f"{STATS_DAILY_TABLE} does not exist yet"}
             )
         table = results.table_name(STATS_DAILY_TABLE).sql
-        key = ", ".join(quote_identifier(column) for column in _DAILY_KEY)
+        # A table of an earlier layout (before its next pull rebuilds it) lacks some columns.
+        present = results.columns(STATS_DAILY_TABLE)
+        key = ", ".join(quote_identifier(column) for column in _DAILY_KEY if column in present)
         duplicates = results.query(
             f"SELECT {key}, count(*) AS copies FROM {table} GROUP BY {key} "
             "HAVING count(*) > 1 ORDER BY copies DESC LIMIT 5"

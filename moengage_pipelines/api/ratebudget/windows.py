@@ -17,6 +17,7 @@ __all__ = [
     "CAMPAIGNS",
     "CAMPAIGN_STATS",
     "CATALOG",
+    "STATS_WINDOW_MARGIN_SECONDS",
     "TRANSITION_EVENTS",
     "TRANSITION_USERS",
     "BudgetLimits",
@@ -34,6 +35,12 @@ SECOND = 1.0
 MINUTE = 60.0
 HOUR = 3_600.0
 DAY = 86_400.0
+
+STATS_WINDOW_MARGIN_SECONDS = 2.0
+"""Campaign stats: the budget's minute is this much longer than MoEngage's. 100 requests in
+any 62 s means any 60 s holds at most 100 even when MoEngage counts a request up to 2 s
+later or earlier than it was sent (a sliding window, latency, clock skew), for 3% less
+throughput."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +98,9 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
     * ``transition_users`` / ``transition_events``: bulk import, users and event actions a
       minute, counted across all requests.
     * ``catalog``: the six catalog endpoints combined, a minute and an hour.
-    * ``campaign_stats``: requests a minute.
+    * ``campaign_stats``: requests a minute, over a minute lengthened by
+      :data:`STATS_WINDOW_MARGIN_SECONDS` so a sliding window on MoEngage's side never sees
+      more than 100.
     * ``campaigns``: legacy search/meta/status, a second, a minute and an hour.
     """
     return {
@@ -101,7 +110,9 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
             Window.per_minute(limits.CATALOG_REQUESTS_PER_MINUTE),
             Window.per_hour(limits.CATALOG_REQUESTS_PER_HOUR),
         ),
-        CAMPAIGN_STATS: (Window.per_minute(limits.STATS_REQUESTS_PER_MINUTE),),
+        CAMPAIGN_STATS: (
+            Window(limits.STATS_REQUESTS_PER_MINUTE, MINUTE + STATS_WINDOW_MARGIN_SECONDS),
+        ),
         CAMPAIGNS: (
             Window.per_second(limits.CAMPAIGNS_PER_SECOND),
             Window.per_minute(limits.CAMPAIGNS_PER_MINUTE),

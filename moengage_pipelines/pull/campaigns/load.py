@@ -15,9 +15,13 @@ import pyarrow as pa
 
 from moengage_pipelines.pull.campaigns.fetch import CampaignsOptions, SearchClient, fetch_campaigns
 from moengage_pipelines.pull.campaigns.normalize import campaign_record
-from moengage_pipelines.pull.campaigns.table import CAMPAIGNS_SCHEMA, CAMPAIGNS_TABLE
+from moengage_pipelines.pull.campaigns.table import (
+    CAMPAIGNS_LAYOUT,
+    CAMPAIGNS_SCHEMA,
+    CAMPAIGNS_TABLE,
+)
 from moengage_pipelines.pull.issues import ShapeIssue, issue_examples
-from moengage_pipelines.warehouse import Warehouse
+from moengage_pipelines.warehouse import Warehouse, ensure_layout
 
 __all__ = ["CampaignsReport", "pull_campaigns"]
 
@@ -91,10 +95,12 @@ def pull_campaigns(
         report.issues.extend(issues)
         channel = row["channel"] or "UNKNOWN"
         report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
-    table = pa.Table.from_pylist(rows, schema=CAMPAIGNS_SCHEMA)
-    if options.filtered and warehouse.table_exists(CAMPAIGNS_TABLE):
-        table = _keep_other_campaigns(warehouse, table)
+    ensure_layout(warehouse, CAMPAIGNS_LAYOUT)
+    written = rows
+    if options.filtered:
+        written = _kept_campaigns(warehouse, rows) + rows
         report.merged = True
+    table = pa.Table.from_pylist(_with_family(written), schema=CAMPAIGNS_SCHEMA)
     warehouse.replace_rows(CAMPAIGNS_TABLE, table)
     report.campaigns = len(rows)
     for issue in report.issues:
@@ -102,9 +108,21 @@ def pull_campaigns(
     return report
 
 
-def _keep_other_campaigns(warehouse: Warehouse, fresh: pa.Table) -> pa.Table:
-    """``fresh`` plus the table's campaigns that a filtered search did not return."""
+def _kept_campaigns(warehouse: Warehouse, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's campaigns that a filtered search did not return."""
     existing = warehouse.query(f"SELECT * FROM {warehouse.table_name(CAMPAIGNS_TABLE).sql}")
-    pulled = set(fresh.column("campaign_id").to_pylist())
-    kept = [row for row in existing.to_pylist() if row.get("campaign_id") not in pulled]
-    return pa.concat_tables([pa.Table.from_pylist(kept, schema=CAMPAIGNS_SCHEMA), fresh])
+    pulled = {row["campaign_id"] for row in fresh}
+    return [row for row in existing.to_pylist() if row.get("campaign_id") not in pulled]
+
+
+def _with_family(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Set ``is_child`` (has a parent) and ``is_parent`` (named as a parent by another row)."""
+    parents = {row["parent_id"] for row in rows if row.get("parent_id")}
+    return [
+        {
+            **row,
+            "is_child": row.get("parent_id") is not None,
+            "is_parent": row["campaign_id"] in parents,
+        }
+        for row in rows
+    ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-__all__ = ["CAMPAIGNS_SCHEMA", "CAMPAIGNS_TABLE"]
+from moengage_pipelines.warehouse import TableLayout
+
+__all__ = ["CAMPAIGNS_LAYOUT", "CAMPAIGNS_SCHEMA", "CAMPAIGNS_TABLE"]
 
 _UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -17,6 +19,8 @@ CAMPAIGNS_SCHEMA = pa.schema(
     [
         pa.field("campaign_id", pa.string(), nullable=False),
         pa.field("parent_id", pa.string()),
+        pa.field("is_parent", pa.bool_()),
+        pa.field("is_child", pa.bool_()),
         pa.field("flow_id", pa.string()),
         pa.field("flow_name", pa.string()),
         pa.field("name", pa.string()),
@@ -37,4 +41,9 @@ CAMPAIGNS_SCHEMA = pa.schema(
         pa.field("pulled_at", _UTC_TIMESTAMP),
     ]
 )
-"""One row per campaign (children included); ``raw_json`` holds the item exactly as received."""
+"""One row per campaign (children included); ``raw_json`` holds the item exactly as received.
+
+``is_child``: the campaign has a ``parent_id`` (a periodic run). ``is_parent``: another pulled
+campaign names it as its parent; MoEngage's numbers of a parent include its children's."""
+
+CAMPAIGNS_LAYOUT = TableLayout(CAMPAIGNS_TABLE, CAMPAIGNS_SCHEMA, primary_key=("campaign_id",))

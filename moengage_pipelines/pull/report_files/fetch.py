@@ -12,7 +12,7 @@ from typing import Protocol
 
 from moengage_pipelines.errors import MoEngageHTTPError
 from moengage_pipelines.limits import REPORT_EXPIRY_DAYS
-from moengage_pipelines.pull.errors import ReportUnavailableError
+from moengage_pipelines.pull.errors import ReportSignatureError, ReportUnavailableError
 
 __all__ = ["ReportClient", "download_report", "report_filename"]
 
@@ -53,12 +53,24 @@ def download_report(
     Raises:
         ReportUnavailableError: If MoEngage has no such file (400/404), saying whether it has
             expired (generated 7 days ago or more) or was never generated.
+        ReportSignatureError: If MoEngage refused the signature (401): the message says what
+            the signature is made of and which settings to check.
     """
     filename = report_filename(report_name, generated_on)
     today = today or datetime.now(UTC).date()
     try:
         return filename, client.download_report(filename)
     except MoEngageHTTPError as exc:
+        if exc.status == 401:
+            said = exc.message if exc.message.strip() not in ("", "{}") else "an empty body"
+            raise ReportSignatureError(
+                f"MoEngage refused the signature of report file {filename} (401, {said}). The "
+                "Signature header is sha256 of '<workspace id>|<file name>|<key>': check that "
+                "MOENGAGE_WORKSPACE_ID is the workspace the report belongs to and that "
+                "MOENGAGE_CAMPAIGN_API_KEY is its 'Campaign report/Business events/Custom "
+                "templates' key (the one campaign stats use), not the Data API key.",
+                filename=filename,
+            ) from exc
         if exc.status not in (400, 404, 410):
             raise
         age = (today - generated_on).days

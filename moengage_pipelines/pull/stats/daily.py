@@ -1,28 +1,41 @@
-"""Tidy stats rows → the wide daily table: one row per day, campaign and platform.
+"""Tidy stats rows → the daily fact table: one wide row per key of :data:`DAILY_KEY`.
 
-:func:`daily_rows` picks, per (date, campaign, platform), the all-locales / all-variations
-aggregate when MoEngage sends one, and otherwise sums the locales and the non-control
-variations, so a day's numbers are never counted twice.
+The grain is (date, campaign, platform, locale, variation, attribution type, metric type),
+exactly as MoEngage answers it, aggregates included (locale ``all``, variation ``all``,
+platform ``ALL``). Each row says whether it is one of the rows that add up to the campaign's
+total without counting a message twice (``in_campaign_total``): the aggregate locale when
+MoEngage sends it, else every locale; within it the aggregate variation, else every variation
+but the control groups; the device platforms, or ``ALL`` when it is the only one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from moengage_pipelines.pull.stats.keys import ALL, is_control_group
+from moengage_pipelines.pull.stats.keys import ALL, is_control_group, push_platform
 from moengage_pipelines.pull.stats.normalize import (
     SECTION_CONVERSION_GOAL,
     SECTION_PERFORMANCE,
     StatRow,
 )
 
-__all__ = ["DAILY_METRICS", "daily_rows", "platform_total_rows"]
+__all__ = ["ADDITIVE_METRICS", "DAILY_KEY", "RATE_COLUMNS", "daily_rows"]
 
-# Wide-table column → performance_stats metric it is read from (count metrics only: rates are
-# recomputed from the counts, so summing locales or variations never adds percentages).
-_PERFORMANCE_COLUMNS = {
+DAILY_KEY = (
+    "date",
+    "campaign_id",
+    "platform",
+    "locale",
+    "variation",
+    "attribution_type",
+    "metric_type",
+)
+"""The grain (and primary key) of ``moengage_campaign_stats_daily``."""
+
+# Column → performance_stats metric it is read from.
+_PERFORMANCE_COUNTS = {
     "attempted": "attempted",
     "sent": "sent",
     "failed": "failed",
@@ -35,111 +48,124 @@ _PERFORMANCE_COLUMNS = {
     "unsubscribed": "unsubscribe",
     "complaints": "complaint",
 }
-DAILY_METRICS: tuple[str, ...] = (
-    *_PERFORMANCE_COLUMNS,
+ADDITIVE_METRICS: tuple[str, ...] = (
+    *_PERFORMANCE_COUNTS,
     "conversions",
     "revenue",
     "all_goals_conversions",
-    "control_group_conversions",
-    "goals",
 )
-"""Numeric columns of the wide daily table, in order."""
+"""Count columns: a SUM over rows that count each message once is meaningful."""
+
+RATE_COLUMNS = ("ctr", "delivery_rate", "open_rate", "ctor", "bounce_rate", "conversion_rate")
+"""Percentages as MoEngage returns them (``conversion_rate`` is the primary goal's ``cvr``);
+recomputed from the row's counts only when MoEngage sends none. Never summed."""
 
 
-def daily_rows(rows: Iterable[StatRow]) -> list[dict[str, Any]]:
-    """Build the wide daily table from tidy rows.
+def daily_rows(
+    rows: Iterable[StatRow], channels: Mapping[str, str | None] | None = None
+) -> list[dict[str, Any]]:
+    """Build the daily fact rows from tidy rows.
 
-    One output row per (date, campaign, platform, attribution type, metric type). For each,
-    the locale ``all`` is used when present, else every locale is summed; within a locale the
-    variation ``all`` is used when present, else every non-control variation is summed. Counts
-    come from ``performance_stats``. ``conversions`` and ``revenue`` are those of the primary
-    goal (the first one MoEngage lists: goals can overlap, so adding them would count a user
-    who met two goals twice); ``all_goals_conversions`` adds every goal anyway;
-    ``control_group_conversions`` is the primary goal's conversions in the control groups
-    (users not sent the message, for uplift).
-    Rates (``ctr``, ``delivery_rate``, ``conversion_rate``) are recomputed from the counts.
+    Rows of one key are added up over MoEngage's entries (several entries for one campaign
+    are parts of it); should two spellings of one key arrive in one entry (``all_locales``
+    and ``all_locale``), only the first is used, as both describe the same messages.
+    ``conversions`` and ``revenue`` are those of the primary goal, the first MoEngage lists
+    (goals can overlap, so adding them would count a user who met two goals twice);
+    ``all_goals_conversions`` adds every goal anyway.
 
     Args:
         rows: Tidy rows, typically of one day.
+        channels: Campaign id → channel, to spell email and SMS rows' platform as the
+            channel (see :func:`~moengage_pipelines.pull.stats.keys.push_platform`).
 
     Returns:
         Records with the columns of ``moengage_campaign_stats_daily``.
     """
+    channels = channels or {}
     groups: dict[tuple[Any, ...], list[StatRow]] = defaultdict(list)
+    spelling: dict[tuple[Any, ...], tuple[str, str, str]] = {}
     for row in rows:
-        key = (row.day, row.campaign_id, row.platform, row.attribution_type, row.metric_type)
+        platform = push_platform(row.platform, channels.get(row.campaign_id))
+        key = (
+            row.day,
+            row.campaign_id,
+            platform,
+            row.locale,
+            row.variation,
+            row.attribution_type,
+            row.metric_type,
+        )
+        raw = (row.platform_raw, row.locale_raw, row.variation_raw)
+        if spelling.setdefault((*key, row.entry), raw) != raw:
+            continue
         groups[key].append(row)
-    records = []
-    for (day, campaign_id, platform, attribution, metric_type), members in groups.items():
-        chosen = _aggregate_rows(members)
-        control = [
-            row
-            for row in _locale_rows(members)
-            if is_control_group(row.variation)
-            and row.section.startswith(SECTION_CONVERSION_GOAL + ":")
-            and row.metric == "conversions"
-        ]
-        record: dict[str, Any] = {
-            "date": day,
-            "campaign_id": campaign_id,
-            "platform": platform,
-            "attribution_type": attribution,
-            "metric_type": metric_type,
-        }
-        for column, metric in _PERFORMANCE_COLUMNS.items():
-            record[column] = _sum(
-                r for r in chosen if r.section == SECTION_PERFORMANCE and r.metric == metric
-            )
-        goal_rows = [r for r in chosen if r.section.startswith(SECTION_CONVERSION_GOAL + ":")]
-        goal_names = list(dict.fromkeys(r.section for r in goal_rows))
-        primary = goal_names[0] if goal_names else None
-        record["conversions"] = _sum(
-            r for r in goal_rows if r.section == primary and r.metric == "conversions"
-        )
-        record["revenue"] = _sum(
-            r for r in goal_rows if r.section == primary and r.metric == "revenue"
-        )
-        record["all_goals_conversions"] = _sum(r for r in goal_rows if r.metric == "conversions")
-        record["control_group_conversions"] = _sum(r for r in control if r.section == primary)
-        record["goals"] = len(goal_names)
-        record["ctr"] = _rate(record["clicks"], record["impressions"])
-        record["delivery_rate"] = _rate(record["delivered"], record["sent"])
-        record["conversion_rate"] = _rate(record["conversions"], record["clicks"])
-        record["pulled_at"] = max(row.pulled_at for row in members)
-        records.append(record)
+    records = [_record(key, members) for key, members in groups.items()]
+    _mark_campaign_totals(records)
     return records
 
 
-def _locale_rows(rows: list[StatRow]) -> list[StatRow]:
-    """The rows of the ``all`` locale if present, else of every locale (they are disjoint).
+def _record(key: tuple[Any, ...], members: list[StatRow]) -> dict[str, Any]:
+    record: dict[str, Any] = dict(zip(DAILY_KEY, key, strict=True))
+    performance = [row for row in members if row.section == SECTION_PERFORMANCE]
+    for column, metric in _PERFORMANCE_COUNTS.items():
+        record[column] = _sum(row for row in performance if row.metric == metric)
+    goal_rows = [row for row in members if row.section.startswith(SECTION_CONVERSION_GOAL + ":")]
+    goal_names = list(dict.fromkeys(row.section for row in goal_rows))
+    primary = [row for row in goal_rows if goal_names and row.section == goal_names[0]]
+    record["conversions"] = _sum(row for row in primary if row.metric == "conversions")
+    record["revenue"] = _sum(row for row in primary if row.metric == "revenue")
+    record["all_goals_conversions"] = _sum(row for row in goal_rows if row.metric == "conversions")
+    record["goals"] = len(goal_names)
+    entries = len({row.entry for row in members})
+    given = {
+        rate: _single(performance, rate, entries)
+        for rate in ("ctr", "delivery_rate", "open_rate", "ctor", "bounce_rate")
+    }
+    given["conversion_rate"] = _single(primary, "cvr", entries)
+    views = record["impressions"] or record["delivered"]
+    computed = {
+        "ctr": _rate(record["clicks"], views),
+        "delivery_rate": _rate(record["delivered"], record["sent"]),
+        "open_rate": _rate(record["opened"], record["delivered"]),
+        "ctor": _rate(record["clicks"], record["opened"]),
+        "bounce_rate": _rate(record["bounced"], record["sent"]),
+        "conversion_rate": _rate(record["conversions"], record["sent"]),
+    }
+    for rate in RATE_COLUMNS:
+        record[rate] = given[rate] if given[rate] is not None else computed[rate]
+    record["in_campaign_total"] = False
+    record["pulled_at"] = max(row.pulled_at for row in members)
+    return record
 
-    Should two spellings of the aggregate arrive together, only the first is used: they
-    describe the same messages, and summing them would count each twice.
-    """
-    aggregate = [row for row in rows if row.locale == "all"]
-    if not aggregate:
-        return rows
-    first = {}
-    for row in aggregate:
-        first.setdefault(row.entry, row.locale_raw)
-    return [row for row in aggregate if row.locale_raw == first[row.entry]]
 
-
-def _aggregate_rows(rows: list[StatRow]) -> list[StatRow]:
-    """Rows that count each message once: aggregate locale, then aggregate variation."""
-    by_locale: dict[tuple[int, str], list[StatRow]] = defaultdict(list)
-    for row in _locale_rows(rows):
-        by_locale[(row.entry, row.locale_raw)].append(row)
-    chosen: list[StatRow] = []
-    for locale_rows in by_locale.values():
-        aggregate = [row for row in locale_rows if row.variation == "all"]
-        if aggregate:
-            spelling = aggregate[0].variation_raw
-            aggregate = [row for row in aggregate if row.variation_raw == spelling]
-        chosen.extend(
-            aggregate or [row for row in locale_rows if not is_control_group(row.variation)]
-        )
-    return chosen
+def _mark_campaign_totals(records: list[dict[str, Any]]) -> None:
+    """Set ``in_campaign_total`` on the rows that count each message of a campaign once."""
+    by_campaign: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_campaign[
+            (
+                record["date"],
+                record["campaign_id"],
+                record["attribution_type"],
+                record["metric_type"],
+            )
+        ].append(record)
+    for members in by_campaign.values():
+        devices = [record for record in members if record["platform"] != ALL]
+        by_platform: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in devices or members:
+            by_platform[record["platform"]].append(record)
+        for platform_rows in by_platform.values():
+            aggregate = [record for record in platform_rows if record["locale"] == "all"]
+            by_locale: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for record in aggregate or platform_rows:
+                by_locale[record["locale"]].append(record)
+            for locale_rows in by_locale.values():
+                chosen = [record for record in locale_rows if record["variation"] == "all"] or [
+                    record for record in locale_rows if not is_control_group(record["variation"])
+                ]
+                for record in chosen:
+                    record["in_campaign_total"] = True
 
 
 def _sum(rows: Iterable[StatRow]) -> float | None:
@@ -147,16 +173,13 @@ def _sum(rows: Iterable[StatRow]) -> float | None:
     return float(sum(values)) if values else None
 
 
+def _single(rows: list[StatRow], metric: str, entries: int) -> float | None:
+    """MoEngage's own value of a rate, unless several entries were added (rates do not add)."""
+    values = [row.value for row in rows if row.metric == metric and row.value is not None]
+    return values[0] if len(values) == 1 and entries == 1 else None
+
+
 def _rate(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator * 100.0
-
-
-def platform_total_rows(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Of the daily records of one campaign, the ones that sum to its all-platform total.
-
-    The ``ALL`` platform row when MoEngage sends one, else every per-platform row.
-    """
-    aggregate = [record for record in records if record["platform"] == ALL]
-    return aggregate or list(records)

@@ -20,6 +20,7 @@ __all__ = [
     "normalize_locale",
     "normalize_platform",
     "normalize_variation",
+    "push_platform",
 ]
 
 ALL = "ALL"
@@ -103,3 +104,34 @@ def normalize_variation(key: str) -> str:
 def is_control_group(variation: str) -> bool:
     """True for a normalized control-group variation (users who were *not* sent the message)."""
     return variation in {CAMPAIGN_CONTROL_GROUP, GLOBAL_CONTROL_GROUP}
+
+
+# Stats platform → the spelling pushed events carry (MoEngage's event platform enum), so the
+# daily table joins to pushed events on (day, platform). Platforms without a push spelling
+# (MWEB, ALL, and the channel names) keep their stats spelling.
+_PUSH_SPELLING = {
+    "ANDROID": "ANDROID",
+    "IOS": "iOS",
+    "WEB": "web",
+    "TV": "TV",
+    "UNKNOWN": "unknown",
+}
+_CHANNELS_WITHOUT_DEVICES = frozenset({"EMAIL", "SMS"})
+
+
+def push_platform(platform: str, channel: str | None = None) -> str:
+    """The platform of a daily-table row, spelled as pushed events spell it.
+
+    Args:
+        platform: A normalized stats platform (:func:`normalize_platform`).
+        channel: The campaign's channel, when known. MoEngage reports email and SMS numbers
+            under the platform ``UNKNOWN``; for those channels the row carries the channel
+            (``EMAIL``, ``SMS``) instead, so they never join to events of unknown devices.
+
+    Returns:
+        ``ANDROID``, ``iOS``, ``web``, ``TV``, ``unknown``, ``EMAIL``, ``SMS``, ``MWEB``,
+        ``ALL``, or the platform as given for a key MoEngage does not document.
+    """
+    if platform == "UNKNOWN" and channel in _CHANNELS_WITHOUT_DEVICES:
+        return channel
+    return _PUSH_SPELLING.get(platform, platform)

@@ -1,7 +1,7 @@
-"""Load campaign stats: one day at a time into the tidy and the wide stats tables.
+"""Load campaign stats: one day at a time into the tidy table and the daily facts.
 
 Each day's rows are *replaced* in ``moengage_campaign_stats`` (tidy) and
-``moengage_campaign_stats_daily`` (wide), so re-pulling a day (the nightly lookback re-pulls
+``moengage_campaign_stats_daily`` (daily facts), so re-pulling a day (the nightly lookback re-pulls
 the last 3, because conversions restate) never duplicates anything.
 """
 
@@ -16,10 +16,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from moengage_pipelines.errors import MoEngageError
 from moengage_pipelines.pull.campaigns.table import CAMPAIGNS_TABLE
+from moengage_pipelines.pull.errors import PullError, StatsDayError
 from moengage_pipelines.pull.issues import ShapeIssue, issue_examples
-from moengage_pipelines.pull.stats.daily import daily_rows, platform_total_rows
-from moengage_pipelines.pull.stats.fetch import StatsClient, fetch_day
+from moengage_pipelines.pull.stats.daily import daily_rows
+from moengage_pipelines.pull.stats.fetch import DayStats, StatsClient, fetch_day
+from moengage_pipelines.pull.stats.model import (
+    campaign_channels,
+    prepare_stats_tables,
+    refresh_summable_view,
+)
 from moengage_pipelines.pull.stats.normalize import StatRow
 from moengage_pipelines.pull.stats.request import StatsOptions
 from moengage_pipelines.pull.stats.selection import (
@@ -50,7 +57,7 @@ class DaySummary:
     Attributes:
         day: The day.
         rows: Tidy rows written.
-        daily_rows: Wide rows written.
+        daily_rows: Daily fact rows written.
         requests: Stats requests sent.
         campaigns: Campaigns with numbers.
         campaigns_asked: Campaign ids asked for (None: MoEngage's active list).
@@ -79,11 +86,16 @@ class StatsReport:
         notes: How the pull adapted, e.g. no pulled campaigns to take ids from.
         attribution_type: Attribution of the totals.
         metric_type: Metric type of the totals.
+        unknown_campaign_ids: Ids asked for explicitly that MoEngage returned no numbers
+            for on any pulled day (not campaigns of the workspace, or API-triggered ones).
+        failed_day: The day a failure stopped the pull at (None: the pull completed).
     """
 
     days: list[DaySummary] = field(default_factory=list)
     issues: list[ShapeIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unknown_campaign_ids: list[str] = field(default_factory=list)
+    failed_day: date | None = None
     attribution_type: str = ""
     metric_type: str = ""
 
@@ -94,7 +106,7 @@ class StatsReport:
 
     @property
     def daily_rows(self) -> int:
-        """Wide rows written over all days."""
+        """Daily fact rows written over all days."""
         return sum(day.daily_rows for day in self.days)
 
     @property
@@ -123,6 +135,9 @@ class StatsReport:
             "issues": len(self.issues),
             "issue_examples": issue_examples(self.issues),
             "notes": self.notes[:20],
+            "unknown_campaign_ids": self.unknown_campaign_ids,
+            "committed_days": [day.day.isoformat() for day in self.days],
+            "failed_day": self.failed_day.isoformat() if self.failed_day else None,
             **self.totals(),
         }
 
@@ -139,7 +154,8 @@ def pull_stats(
     """Pull campaign stats day by day and replace each day's rows.
 
     Each day is fetched completely before anything is written, so a failure leaves the day's
-    previous rows as they were.
+    previous rows as they were. Tables written by an older layout are migrated first, and the
+    summable view is created when missing (see :mod:`moengage_pipelines.pull.stats.model`).
 
     Args:
         client: A ``MoEngageClient``.
@@ -155,48 +171,39 @@ def pull_stats(
         What was pulled and written, per day.
 
     Raises:
-        StatsNotEnabledError: MoEngage answered 403.
-        StatsRequestError: MoEngage refused a request.
-        ResponseShapeError: An answer had no ``data`` object.
+        StatsDayError: A day failed; the message names it, the days committed before it and
+            the days not written. Its cause is the error itself: ``StatsNotEnabledError``
+            (403), ``StatsRequestError`` (a refused request), ``ResponseShapeError`` (no
+            ``data`` object), or an HTTP or warehouse error.
     """
     options = options or StatsOptions()
     attribution, metric_type = options.combinations[0]
     report = StatsReport(attribution_type=attribution, metric_type=metric_type)
-    parents = campaign_parents(warehouse)
-    explicit = None if isinstance(campaigns, str) else list(dict.fromkeys(campaigns))
     if isinstance(campaigns, str) and campaigns not in ("pulled", "active"):
         raise ValueError(
             f"campaigns must be 'pulled', 'active' or a list of ids, got {campaigns!r}"
         )
-    for day in sorted(set(days)):
-        if explicit is not None:
-            ids: list[str] | None = explicit
-        elif campaigns == "pulled":
-            ids = pulled_campaign_ids(warehouse, day)
-            if ids is None:
-                note = (
-                    f"{day}: {CAMPAIGNS_TABLE} is missing or empty; asked MoEngage for the "
-                    "campaigns active that day instead"
-                )
-                logger.warning("campaign stats %s", note)
-                report.notes.append(note)
-        else:
-            ids = None
-        fetched = fetch_day(client, day, ids, options, now=now)
+    explicit = None if isinstance(campaigns, str) else list(dict.fromkeys(campaigns))
+    parents = campaign_parents(warehouse)
+    channels = campaign_channels(warehouse)
+    answered: set[str] = set()
+    ordered = sorted(set(days))
+    for day in ordered:
+        ids = explicit if explicit is not None else _day_ids(warehouse, day, campaigns, report)
+        writing = False
+        try:
+            fetched = fetch_day(client, day, ids, options, now=now)
+            wide = daily_rows(fetched.rows, channels)
+            writing = True
+            if not report.days:  # the first write: tables as declared, older ones migrated
+                report.notes.extend(prepare_stats_tables(warehouse))
+            _write_day(warehouse, day, fetched.rows, wide, explicit)
+        except MoEngageError as exc:
+            report.failed_day = day
+            raise _day_failed(exc, day, ordered, report, writing=writing) from exc
+        answered.update(fetched.campaigns)
         report.issues.extend(fetched.issues)
-        wide = daily_rows(fetched.rows)
-        _write_day(warehouse, day, fetched.rows, wide, explicit)
-        report.days.append(
-            DaySummary(
-                day=day,
-                rows=len(fetched.rows),
-                daily_rows=len(wide),
-                requests=fetched.requests,
-                campaigns=len(fetched.campaigns),
-                campaigns_asked=None if ids is None else len(ids),
-                totals=_day_totals(wide, attribution, metric_type, parents),
-            )
-        )
+        report.days.append(_summary(day, fetched, wide, ids, parents, report))
         logger.info(
             "campaign stats %s: %d campaigns, %d rows, %d requests",
             day,
@@ -204,7 +211,83 @@ def pull_stats(
             len(fetched.rows),
             fetched.requests,
         )
+    refresh_summable_view(warehouse)
+    if explicit is not None and ordered:
+        _report_unknown(report, [i for i in explicit if i not in answered], ordered)
     return report
+
+
+def _day_ids(
+    warehouse: Warehouse, day: date, campaigns: CampaignSelection, report: StatsReport
+) -> list[str] | None:
+    if campaigns != "pulled":
+        return None
+    ids = pulled_campaign_ids(warehouse, day)
+    if ids is None:
+        note = (
+            f"{day}: {CAMPAIGNS_TABLE} is missing or empty; asked MoEngage for the "
+            "campaigns active that day instead"
+        )
+        logger.warning("campaign stats %s", note)
+        report.notes.append(note)
+    return ids
+
+
+def _summary(
+    day: date,
+    fetched: DayStats,
+    wide: Sequence[Mapping[str, Any]],
+    ids: list[str] | None,
+    parents: Mapping[str, str],
+    report: StatsReport,
+) -> DaySummary:
+    return DaySummary(
+        day=day,
+        rows=len(fetched.rows),
+        daily_rows=len(wide),
+        requests=fetched.requests,
+        campaigns=len(fetched.campaigns),
+        campaigns_asked=None if ids is None else len(ids),
+        totals=_day_totals(wide, report.attribution_type, report.metric_type, parents),
+    )
+
+
+def _day_failed(
+    exc: MoEngageError, day: date, ordered: list[date], report: StatsReport, *, writing: bool
+) -> StatsDayError:
+    committed = [summary.day for summary in report.days]
+    rest = [other for other in ordered if other >= day]
+    shown = ", ".join(str(other) for other in committed) or "none"
+    # Fetching fails before anything of the day is written; each table is then written in a
+    # transaction of its own, so a failed write may have replaced one table's rows only.
+    state = (
+        f"{day} may be written in part (each table in its own transaction)"
+        if writing
+        else f"Nothing of {day} was written"
+    )
+    return StatsDayError(
+        f"campaign stats for {day} failed: {str(exc).rstrip('.')}. {state}. Committed before "
+        f"the failure: {shown}. Not written: {', '.join(str(other) for other in rest)}. "
+        f"Re-run from {day}: committed days are complete, and a re-pull replaces them.",
+        day=day,
+        committed=committed,
+        not_written=rest,
+        retryable=not isinstance(exc, PullError),
+        report=report,
+    )
+
+
+def _report_unknown(report: StatsReport, unknown: list[str], days: list[date]) -> None:
+    report.unknown_campaign_ids = unknown
+    span = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    for campaign_id in unknown:
+        issue = ShapeIssue(
+            f"campaign {campaign_id}",
+            f"MoEngage returned no numbers for it on {span}: not a campaign of this "
+            "workspace (check the id), or an API-triggered one (no stats exist for those)",
+        )
+        report.issues.append(issue)
+        logger.warning("campaign stats: %s", issue)
 
 
 def _write_day(
@@ -238,19 +321,19 @@ def _day_totals(
     metric_type: str,
     parents: Mapping[str, str],
 ) -> dict[str, float]:
+    """The day's totals, from the rows that count each message once (as the summable view)."""
     chosen = [
         record
         for record in wide
-        if record["attribution_type"] == attribution and record["metric_type"] == metric_type
+        if record["attribution_type"] == attribution
+        and record["metric_type"] == metric_type
+        and record["in_campaign_total"]
     ]
-    by_campaign: dict[str, list[Mapping[str, Any]]] = {}
-    for record in chosen:
-        by_campaign.setdefault(record["campaign_id"], []).append(record)
+    present = {record["campaign_id"] for record in chosen}
     totals = dict.fromkeys((*CHART_METRICS, "impressions", "revenue"), 0.0)
-    for campaign_id, records in by_campaign.items():
-        if parents.get(campaign_id) in by_campaign:
-            continue
-        for record in platform_total_rows(records):
-            for metric in totals:
-                totals[metric] += record.get(metric) or 0.0
+    for record in chosen:
+        if parents.get(record["campaign_id"]) in present:
+            continue  # a periodic run: its parent's numbers include it
+        for metric in totals:
+            totals[metric] += record.get(metric) or 0.0
     return totals
