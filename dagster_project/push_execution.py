@@ -9,6 +9,7 @@ from dagster_project.metadata import push_metadata
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.source_model import SourceModel
+from dagster_project.upstream_rows import bound_rows
 from moengage_pipelines.push.catalog.state import WarehouseCatalogState
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.ledger import PushLedger
@@ -46,6 +47,8 @@ class PushDefinition(Protocol):
 
 def component_source(component: PushDefinition, warehouse_url: str) -> Source:
     """The library source a component's ``source`` block names."""
+    if (upstream := bound_rows(component)) is not None:
+        return upstream
     return open_source(
         component.source.parquet or warehouse_url,
         table=component.source.table,
