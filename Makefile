@@ -71,6 +71,7 @@ emulator: install ## Run the MoEngage emulator on 127.0.0.1:$(EMULATOR_PORT)
 
 bench: install ## Benchmarks against a naive baseline measured in the same run
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.sources --rows 1000000,10000000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .dagster_home .pytest_cache sample_data/warehouse.duckdb

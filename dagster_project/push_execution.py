@@ -20,6 +20,7 @@ from dagster_project.push_failures import failure_for_error, is_permanent_status
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
+from dagster_project.upstream_rows import bound_rows
 from moengage_pipelines.errors import MoEngageError
 from moengage_pipelines.push.catalog.state import WarehouseCatalogState
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
@@ -65,6 +66,8 @@ class PushDefinition(Protocol):
 
 def component_source(component: PushDefinition, warehouse_url: str) -> Source:
     """The library source a component's ``source`` block names."""
+    if (upstream := bound_rows(component)) is not None:
+        return upstream
     return open_source(
         component.source.parquet or warehouse_url,
         table=component.source.table,

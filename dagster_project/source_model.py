@@ -18,6 +18,13 @@ class SourceModel(dg.Model):
     parquet: str | None = Field(
         default=None, description="Parquet file, folder or glob instead of the warehouse."
     )
+    upstream: str | None = Field(
+        default=None,
+        description=(
+            "Key of an upstream asset (e.g. analytics/active_users) whose value, loaded by its "
+            "IO manager, is pushed: a pandas DataFrame, an Arrow table or a path to Parquet."
+        ),
+    )
     time_column: str | None = Field(
         default=None,
         description="Timestamp column that assigns rows to daily partitions (UTC, end exclusive).",
@@ -30,7 +37,7 @@ class SourceModel(dg.Model):
         ),
     )
 
-    kind: Literal["duckdb", "postgres"] | None = Field(
+    kind: Literal["duckdb", "postgres", "snowflake", "sqlite"] | None = Field(
         default=None,
         description=(
             "Engine of the warehouse behind table or sql, shown as a kind on the asset (the "
@@ -45,10 +52,12 @@ class SourceModel(dg.Model):
 
     @model_validator(mode="after")
     def _exactly_one_origin(self) -> "SourceModel":
-        given = [name for name in ("table", "sql", "parquet") if getattr(self, name)]
+        given = [name for name in ("table", "sql", "parquet", "upstream") if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of table, sql, parquet (got {given or 'none'})")
-        if self.parquet and self.order_by:
+            raise ValueError(
+                f"give exactly one of table, sql, parquet, upstream (got {given or 'none'})"
+            )
+        if (self.parquet or self.upstream) and self.order_by:
             raise ValueError("order_by is for table or sql sources; Parquet is read in file order")
         if self.parquet and self.kind:
             raise ValueError("kind is for table or sql sources; a Parquet source is parquet")

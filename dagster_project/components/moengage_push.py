@@ -26,6 +26,7 @@ from dagster_project.push_execution import (
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
+from dagster_project.upstream_rows import rows_bound, upstream_ins, with_upstream_dep
 from moengage_pipelines.push.mapping import EntityMapping, load_mapping
 
 __all__ = ["MoEngagePushComponent", "SourceModel"]
@@ -137,12 +138,13 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
 
         @dg.multi_asset(
             name=f"push_{spec.key.to_python_identifier()}",
-            specs=[spec],
+            specs=[with_upstream_dep(spec, self.source)],
             partitions_def=DAILY if partitioned else None,
             # A UI backfill of a year becomes runs of a week each: a failed week is retried, not
             # the year, and each day inside keeps its own window and dead letters.
             backfill_policy=dg.BackfillPolicy.multi_run(7) if partitioned else None,
             pool=self.pool,
+            ins=upstream_ins(self.source),
             # Safe to retry: the push ledger skips the bodies MoEngage already accepted.
             retry_policy=dg.RetryPolicy(
                 max_retries=self.max_retries,
@@ -173,8 +175,10 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             context: dg.AssetExecutionContext,
             moengage: MoEngageResource,
             warehouse: WarehouseResource,
+            **upstream: Any,
         ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-            yield from component.execute(context, moengage, warehouse)
+            with rows_bound(component, upstream):
+                yield from component.execute(context, moengage, warehouse)
 
         return dg.Definitions(assets=[_push])
 

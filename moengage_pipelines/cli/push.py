@@ -43,12 +43,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("entity", choices=ENTITIES, help="what the rows are")
     parser.add_argument(
         "--source", required=True,
-        help="parquet:<path or glob>, duckdb:<file> or postgresql://... (see --table/--sql)",
+        help="parquet:<path or glob>, duckdb:<file>, postgresql://..., snowflake://... or "
+        "adbc+<driver>://... (see --table/--sql and docs/sources.md)",
     )
     parser.add_argument("--mapping", required=True, help="mapping YAML file")
     relation = parser.add_mutually_exclusive_group()
     relation.add_argument("--table", help="table to read (databases)")
     relation.add_argument("--sql", help="query to read (databases)")
+    parser.add_argument(
+        "--order-by", metavar="COLUMNS",
+        help="comma-separated columns to sort database rows by (a unique key): the delivery "
+        "state recognises bodies sent before only when rows come in the same order",
+    )
     parser.add_argument("--time-column", help="timestamp column the time window filters on")
     parser.add_argument("--window-start", help="window start, ISO 8601 (UTC if no zone)")
     parser.add_argument("--window-end", help="window end (exclusive), ISO 8601")
@@ -136,7 +142,9 @@ def _run(args: argparse.Namespace) -> int:
     if mapping.entity != args.entity:
         raise ConfigError(f"{args.mapping} maps {mapping.entity}, not {args.entity}")
     window = _window(args)
-    source = open_source(args.source, table=args.table, sql=args.sql, time_column=args.time_column)
+    order_by = [c.strip() for c in args.order_by.split(",") if c.strip()] if args.order_by else None
+    source = open_source(args.source, table=args.table, sql=args.sql, time_column=args.time_column,
+                         order_by=order_by)
     source.schema()  # an unreadable or empty source is an input error, before anything else
     if args.resend and args.no_state:
         raise ConfigError("--resend needs the delivery state: drop --no-state")
@@ -166,6 +174,11 @@ def _run(args: argparse.Namespace) -> int:
             ledger=stores.ledger(),
         )
     print_report(report, state=None if state_url is None else redact_url(state_url))
+    if report.rows_read == 0:
+        # An empty window is normal for a scheduled push, so not an error; but a typo in a
+        # table or window silently sending nothing should not look like success either.
+        scope = f" in the window {window}" if window is not None else ""
+        print(f"warning: {source.describe()} returned no rows{scope}", file=sys.stderr)
     if not report.ok:
         return 1
     if args.fail_on_rejects and report.rows_rejected:

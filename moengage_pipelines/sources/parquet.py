@@ -6,11 +6,15 @@ read file by file with ``pyarrow.parquet.ParquetFile.iter_batches``, which decod
 when the consumer asks for the next one: a dataset scanner reads ahead on background threads
 without bound when the consumer is slow (a rate-limited push always is), and its Arrow memory
 grew with the size of the input.
+
+Object stores (``s3://``, ``gs://``) are read the same way through pyarrow's filesystems (see
+``parquet_store``). A window prunes before anything is read: hive partition folders outside it
+are never opened when the time column is the partition key (``day=2026-01-05/``), and only the
+footers of the files left and their row groups inside the window are fetched.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,10 +22,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from moengage_pipelines.sources.base import DEFAULT_BATCH_ROWS, TimeWindow
 from moengage_pipelines.sources.errors import SourceError, SourceNotFoundError
+from moengage_pipelines.sources.parquet_partitions import (
+    list_files,
+    time_typed_partitions,
+    window_filter,
+)
+from moengage_pipelines.sources.parquet_store import is_object_store, open_location, shown_uri
 from moengage_pipelines.sources.time_column import require_time_column
 from moengage_pipelines.warehouse import ColumnNotFoundError
 
@@ -34,6 +45,9 @@ _GLOB_CHARS = frozenset("*?[")
 # whoever scans ``ParquetSource.dataset`` directly: pre_buffer fetches every selected row
 # group of a file up front (it pays off on object stores), which on local files made memory
 # grow with the file size.
+# Up to this many files, the footers read to find the schema are kept for the read itself (one
+# GET fewer per object); a dataset of more files reads each footer again as it goes.
+_CACHED_FOOTERS = 64
 _FORMAT = ds.ParquetFileFormat(
     default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False)
 )
@@ -47,13 +61,16 @@ class ParquetSource:
     Files whose schemas differ (a column added later, ``int32`` in one file and ``int64`` in
     another) are read under one unified schema; a column missing from a file reads as nulls.
     Folders are searched recursively and ``key=value`` sub-folders become columns (hive
-    partitioning).
+    partitioning); when the time column is such a key, its ISO dates or timestamps are typed
+    so, and a window skips the folders outside it without opening them.
 
     Memory stays bounded by about one batch and one row group's compressed column chunks,
     however slowly the batches are consumed and however large the input is.
 
     Args:
-        path: A ``.parquet`` file, a folder, a glob (``data/**/*.parquet``) or a list of files.
+        path: A ``.parquet`` file, a folder, a glob (``data/**/*.parquet``), a list of files, or
+            the same on an object store (``s3://bucket/events/``, ``gs://bucket/*.parquet``,
+            options in the query string, see ``parquet_store``).
         time_column: Timestamp or date column that time windows filter on (naive = UTC).
         unify_schemas: Read every file's footer to unify schemas (``False`` trusts the first).
     """
@@ -72,7 +89,10 @@ class ParquetSource:
 
     def describe(self) -> str:
         """Return a one-line description, safe to log."""
-        shown = self.path if isinstance(self.path, str) else f"{len(self.path)} files"
+        if isinstance(self.path, str):
+            shown = shown_uri(self.path) if is_object_store(self.path) else self.path
+        else:
+            shown = f"{len(self.path)} files"
         when = f", time column {self.time_column}" if self.time_column else ""
         return f"parquet {shown}{when}"
 
@@ -83,7 +103,7 @@ class ParquetSource:
     def dataset(self) -> ds.Dataset:
         """The ``pyarrow.dataset.Dataset`` over the files (built on first use)."""
         if self._dataset is None:
-            self._dataset = self._build_dataset()
+            self._dataset, _ = self._build_dataset(None)
         return self._dataset
 
     def schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
@@ -114,15 +134,16 @@ class ParquetSource:
         """
         if batch_rows < 1:
             raise SourceError(f"batch_rows must be at least 1, got {batch_rows}")
-        # Discovered afresh for every read, so files added since the last one are included.
-        dataset = self._dataset = self._build_dataset()
+        # Discovered afresh for every read, so files added since the last one are included;
+        # with a window, only of the partitions inside it.
+        dataset, expression = self._build_dataset(window)
+        self._dataset = dataset
         output = self.schema(columns)
-        if window is None:
+        if expression is None:
             for fragment in dataset.get_fragments():
                 yield from _fragment_batches(fragment, output, None, batch_rows)
             return
-        field = require_time_column(dataset.schema, self.time_column, self.describe())
-        expression = _window_filter(field, window)
+        field = dataset.schema.field(self.time_column)
         # The time column is read for the filter even when it is not asked for.
         read = output if field.name in output.names else output.append(field)
         kept = (
@@ -134,34 +155,84 @@ class ParquetSource:
         )
         yield from _coalesce(kept, batch_rows)
 
-    def _build_dataset(self) -> ds.Dataset:
+    def _build_dataset(
+        self, window: TimeWindow | None
+    ) -> tuple[ds.Dataset, ds.Expression | None]:
+        """The dataset to read (of the partitions a window keeps) and the window's filter."""
         with _readable(self.describe()):
-            return self._open_dataset()
+            files, base, filesystem = self._resolve()
+            listed = list_files(files, base, filesystem, _FORMAT)
+            if base is not None:
+                listed = time_typed_partitions(listed, base, self.time_column)
+            fragments = list(listed.get_fragments())
+            if not fragments:
+                raise SourceNotFoundError(f"no Parquet files found for {self.describe()}")
+            keys = listed.schema
+            expression = None
+            if window is not None and keys.get_field_index(self.time_column or "") >= 0:
+                # The time column is a partition key: the folders outside the window are
+                # dropped before any file is opened.
+                field = require_time_column(keys, self.time_column, self.describe())
+                expression = window_filter(field, window)
+                fragments = list(listed.get_fragments(filter=expression))
+            schema = self._file_schema(fragments or list(listed.get_fragments())[:1])
+            for key in keys:
+                if schema.get_field_index(key.name) < 0:
+                    schema = schema.append(key)
+            if window is not None and expression is None:
+                field = require_time_column(schema, self.time_column, self.describe())
+                expression = window_filter(field, window)
+            if len(fragments) <= _CACHED_FOOTERS:
+                # These fragments hold the footers just read: the read below fetches no
+                # footer again.
+                pruned = ds.FileSystemDataset(fragments, schema, _FORMAT, listed.filesystem)
+            else:
+                # Fresh fragments: each footer is fetched again when its file is read, so
+                # that the footers of many files are not all held for the whole read.
+                pruned = ds.FileSystemDataset.from_paths(
+                    [fragment.path for fragment in fragments],
+                    schema=schema,
+                    format=_FORMAT,
+                    filesystem=listed.filesystem,
+                    partitions=[fragment.partition_expression for fragment in fragments],
+                )
+            return pruned, expression
 
-    def _open_dataset(self) -> ds.Dataset:
-        files, base = self._resolve()
-        options = {"format": _FORMAT}
-        if base is not None:
-            dataset = ds.dataset(base, partitioning="hive", **options)
-        else:
-            dataset = ds.dataset(files, **options)
-        if not dataset.files:
-            raise SourceNotFoundError(f"no Parquet files found for {self.describe()}")
-        if not self.unify_schemas or len(dataset.files) == 1:
-            return dataset
-        schemas = [dataset.schema]
-        schemas += [fragment.physical_schema for fragment in dataset.get_fragments()]
-        try:
-            unified = pa.unify_schemas(schemas, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            message = f"the files of {self.describe()} have incompatible schemas: {exc}"
-            raise SourceError(message) from exc
-        if base is not None:
-            return ds.dataset(base, schema=unified, partitioning="hive", **options)
-        return ds.dataset(files, schema=unified, **options)
+    def _file_schema(self, fragments: list[ds.Fragment]) -> pa.Schema:
+        """The schema stored in the files (the first file's, or all unified)."""
+        first = fragments[0]
+        # Loads the footer once; the read reuses it (an object store's GET is dear).
+        first.ensure_complete_metadata()
+        if not self.unify_schemas:
+            return first.physical_schema
+        return self._unified(first.physical_schema, fragments[1:])
 
-    def _resolve(self) -> tuple[list[str], str | None]:
-        """Return ``(files, None)`` for files and globs, or ``([], folder)`` for a folder."""
+    def _unified(self, schema: pa.Schema, fragments: list[ds.Fragment]) -> pa.Schema:
+        """One schema for every file read; names the first file that cannot join it."""
+        for fragment in fragments:
+            # Loads the footer once; the read below reuses it (an object store's GET is dear).
+            fragment.ensure_complete_metadata()
+            try:
+                schema = pa.unify_schemas(
+                    [schema, fragment.physical_schema], promote_options="permissive"
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                reason = str(exc).strip().splitlines()[0]
+                raise SourceError(
+                    f"the files of {self.describe()} have incompatible schemas: "
+                    f"{fragment.path} does not fit the files before it ({reason})"
+                ) from None
+        return schema
+
+    def _resolve(self) -> tuple[list[str], str | None, pafs.FileSystem | None]:
+        """Return ``(files, None, fs)`` for files and globs, ``([], folder, fs)`` for a folder."""
+        if isinstance(self.path, str) and is_object_store(self.path):
+            location = open_location(self.path)
+            return location.files, location.prefix, location.filesystem
+        files, base = self._resolve_local()
+        return files, base, None
+
+    def _resolve_local(self) -> tuple[list[str], str | None]:
         if isinstance(self.path, list):
             missing = [p for p in self.path if not Path(p).is_file()]
             if missing:
@@ -206,17 +277,35 @@ def _fragment_batches(
         if not row_groups:
             return
     partition = ds.get_partition_keys(fragment.partition_expression) or {}
+    # On an object store every read is a request: a row group's column chunks are fetched
+    # together (pre_buffer coalesces them), one row group at a time so that memory holds one.
+    remote = not isinstance(fragment.filesystem, pafs.LocalFileSystem)
     with (
         _readable(f"Parquet file {fragment.path}"),
         fragment.filesystem.open_input_file(fragment.path) as handle,
     ):
-        reader = pq.ParquetFile(handle, pre_buffer=False, arrow_extensions_enabled=False)
+        reader = pq.ParquetFile(
+            handle,
+            # The footer read when the dataset was built, so that it is fetched only once.
+            metadata=fragment.metadata,
+            pre_buffer=remote,
+            arrow_extensions_enabled=False,
+        )
         present = set(reader.schema_arrow.names)
         stored = [name for name in schema.names if name in present]
-        if stored:
+        if stored and remote:
+            every = range(reader.metadata.num_row_groups) if row_groups is None else row_groups
+            batches: Iterable[pa.RecordBatch] = (
+                batch
+                for group in every
+                for batch in reader.iter_batches(
+                    batch_size=batch_rows, row_groups=[group], columns=stored, use_threads=False
+                )
+            )
+        elif stored:
             # One decoding thread: the consumer (serialization) keeps the other cores busy,
             # and Arrow's thread pool kept more freed memory resident for the same speed.
-            batches: Iterable[pa.RecordBatch] = reader.iter_batches(
+            batches = reader.iter_batches(
                 batch_size=batch_rows, row_groups=row_groups, columns=stored, use_threads=False
             )
         else:
@@ -279,24 +368,3 @@ def _coalesce(batches: Iterable[pa.RecordBatch], batch_rows: int) -> Iterator[pa
                 yield merged.slice(offset, batch_rows)
     if pending:
         yield pa.concat_batches(pending)
-
-
-def _window_filter(field: pa.Field, window: TimeWindow) -> ds.Expression:
-    column = ds.field(field.name)
-    if pa.types.is_date(field.type):
-        # A date is the instant of its midnight (UTC): it is inside the window iff that
-        # midnight is, i.e. iff it lies in [ceil(start), ceil(end)) counted in whole days.
-        low, high = _ceil_date(window.start), _ceil_date(window.end)
-        return (column >= pa.scalar(low, field.type)) & (column < pa.scalar(high, field.type))
-    if field.type.tz:
-        low_value, high_value = window.start, window.end
-    else:
-        low_value, high_value = window.naive_start, window.naive_end
-    low = pa.scalar(low_value, pa.timestamp("us", tz=field.type.tz)).cast(field.type)
-    high = pa.scalar(high_value, pa.timestamp("us", tz=field.type.tz)).cast(field.type)
-    return (column >= low) & (column < high)
-
-
-def _ceil_date(moment: dt.datetime) -> dt.date:
-    day = moment.date()
-    return day if moment.time() == dt.time() else day + dt.timedelta(days=1)

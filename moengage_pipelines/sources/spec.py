@@ -4,9 +4,17 @@ Accepted specs:
 
 * ``parquet:/data/events/*.parquet``, ``parquet:/data/events/`` (folder) or a bare path ending
   in ``.parquet``, a bare folder, or a bare glob;
+* ``s3://bucket/prefix/``, ``gs://bucket/**/*.parquet`` (objects, prefixes, globs; options in
+  the query string, e.g. ``?endpoint_override=host:port``): Parquet on an object store;
 * ``duckdb:/path/db.duckdb`` (also ``duckdb:///path/db.duckdb`` or a bare ``.duckdb`` path)
   with ``table=`` or ``sql=``;
-* ``postgresql://user@host:port/db[?schema=name]`` with ``table=`` or ``sql=``.
+* ``postgresql://user@host:port/db[?schema=name]`` with ``table=`` or ``sql=``;
+* ``snowflake://user@account/db/schema?warehouse=..&role=..`` (or ``snowflake://`` with the
+  ``SNOWFLAKE_*`` variables) with ``table=`` or ``sql=``;
+* ``adbc+<driver>://...`` (``adbc+postgresql://...``, ``adbc+sqlite:///file.db``, ...) with
+  ``table=`` or ``sql=``.
+
+The Snowflake and ADBC drivers are optional extras; a missing one is named in the error.
 """
 
 from __future__ import annotations
@@ -16,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from moengage_pipelines.redaction import redact_url
+from moengage_pipelines.sources.adbc import ADBCSource
 from moengage_pipelines.sources.base import Source
 from moengage_pipelines.sources.duckdb import DuckDBSource
 from moengage_pipelines.sources.errors import SourceError
 from moengage_pipelines.sources.parquet import ParquetSource
+from moengage_pipelines.sources.parquet_store import is_object_store, shown_uri
 from moengage_pipelines.sources.postgres import PostgresSource
+from moengage_pipelines.sources.snowflake import SnowflakeSource
 
 __all__ = ["open_source"]
 
@@ -48,7 +59,8 @@ def open_source(
             always read in file order and take none).
 
     Returns:
-        A ``ParquetSource``, ``DuckDBSource`` or ``PostgresSource``.
+        A ``ParquetSource``, ``DuckDBSource``, ``PostgresSource``, ``SnowflakeSource`` or
+        ``ADBCSource``.
 
     Raises:
         SourceError: If the spec is not understood or the options do not fit it.
@@ -61,6 +73,16 @@ def open_source(
     lowered = text.lower()
     if lowered.startswith("parquet:"):
         return _parquet(text[len("parquet:") :], table, sql, time_column, order_by)
+    if is_object_store(text):
+        return _parquet(text, table, sql, time_column, order_by)
+    if lowered.startswith("snowflake:"):
+        _require_relation(text, table, sql)
+        return SnowflakeSource(
+            text, table=table, sql=sql, time_column=time_column, order_by=order_by
+        )
+    if lowered.startswith("adbc+"):  # before the ".db" suffix test: adbc+sqlite:///file.db
+        _require_relation(text, table, sql)
+        return ADBCSource(text, table=table, sql=sql, time_column=time_column, order_by=order_by)
     if lowered.startswith(("postgresql://", "postgres://")):
         _require_relation(text, table, sql)
         return PostgresSource(
@@ -73,7 +95,8 @@ def open_source(
         return _parquet(text, table, sql, time_column, order_by)
     raise SourceError(
         f"cannot tell what kind of source {redact_url(text)!r} is; use parquet:<path or glob>, "
-        "duckdb:<file> with table= or sql=, or postgresql://... with table= or sql="
+        "duckdb:<file>, postgresql://..., snowflake://... or adbc+<driver>://... with table= "
+        "or sql="
     )
 
 
@@ -107,11 +130,12 @@ def _parquet(
     time_column: str | None,
     order_by: str | Sequence[str] | None = None,
 ) -> Source:
+    shown = shown_uri(path) if is_object_store(path) else path
     if table is not None or sql is not None:
-        raise SourceError(f"a Parquet source ({path!r}) takes no table= or sql=")
+        raise SourceError(f"a Parquet source ({shown!r}) takes no table= or sql=")
     if order_by:
         raise SourceError(
-            f"a Parquet source ({path!r}) takes no order_by=: its files are read in file order, "
+            f"a Parquet source ({shown!r}) takes no order_by=: its files are read in file order, "
             "which is stable"
         )
     return ParquetSource(path, time_column=time_column)
