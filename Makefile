@@ -51,6 +51,8 @@ test: install $(DAGSTER_HOME)/dagster.yaml ## pytest, dg check defs, import cont
 	$(BIN)/ruff check .
 
 ui-test: install ## Browser tests: make dev on a free port, driven in Chromium by Playwright
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium >/dev/null || { echo "error: chromium not found (apt-get install -y chromium)"; exit 1; }
 	$(BIN)/pytest tests/ui -m ui -p no:cacheprovider
 
