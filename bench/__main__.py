@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import events_file, split_file
+from bench.diffsync import diffsync_lines, run_diffsync
 from bench.emulated import WORKERS, probe_capacity, run_emulated
 from bench.faults import fault_lines, run_faults
 
@@ -214,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                              "when 4 processes share a budget of a few bodies a second")
     parser.add_argument("--fault-rows", type=int, default=1_000_000,
                         help="events pushed through faults and a kill -9 in (d) (0 skips it)")
+    parser.add_argument("--diff-rows", type=int, default=1_000_000,
+                        help="users seeded, then re-synced unchanged, 1%% changed and fully "
+                             "in (e) (0 skips it)")
     parser.add_argument("--no-capacity-probe", action="store_true",
                         help="skip measuring the emulator's own speed before (c)")
     parser.add_argument("--repeat", type=int, default=3,
@@ -261,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
               "...", file=sys.stderr, flush=True)
         faults = run_faults(events_file(args.fault_rows, args.data_dir), limit=limit)
 
+    diffsync = None
+    if args.diff_rows:
+        print(f"(e) diff sync of {args.diff_rows:,} users through the emulator ...",
+              file=sys.stderr, flush=True)
+        diffsync = run_diffsync(args.diff_rows, args.data_dir, limit=limit)
+
     print()
     _print_table(table)
     print()
@@ -288,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in notes:
             print(line)
         targets.append(verdict)
+    if diffsync is not None:
+        notes, verdicts = diffsync_lines(diffsync)
+        for line in notes:
+            print(line)
+        targets += verdicts
     print(f"Load average (1, 5, 15 min): {load_before} before, {_load()} after.")
     if targets:
         print()

@@ -9,6 +9,7 @@ from dagster_project.metadata import push_metadata
 from dagster_project.partitions import DAILY
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.source_model import SourceModel
+from dagster_project.sync_metadata import observe_plan, sync_run_metadata
 from moengage_pipelines.push.catalog.state import WarehouseCatalogState
 from moengage_pipelines.push.dead_letters import DeadLetterWriter
 from moengage_pipelines.push.ledger import PushLedger
@@ -115,6 +116,9 @@ def run_component_push(
         catalog_state = WarehouseCatalogState(results)
         for partition, window in _windows(context):
             source = component_source(component, warehouse.url)
+            observe_plan(context, spec.key, source, mapping, client, sync_name=sync_name,
+                         partition=partition, window=window, options=options,
+                         catalog_state=catalog_state, ledger=ledger)
             report = run_push(
                 source,
                 mapping,
@@ -130,9 +134,10 @@ def run_component_push(
             )
             context.log.info(f"{sync_name} {partition or ''}: {report.summary()}")
             reports.append(report)
+        history = sync_run_metadata(results, sync_name, len(reports))
 
     total = PushReport.combine(reports)
-    metadata = push_metadata(total, partitions=len(reports))
+    metadata = {**push_metadata(total, partitions=len(reports)), **history}
     if total.failed_bodies:
         ambiguous = (
             f", {total.ambiguous_rows} of them in bodies whose answer was lost after sending "

@@ -20,6 +20,7 @@ from dagster_project.push_execution import (
     run_component_push,
     source_columns_report,
 )
+from dagster_project.reconciliation_check import reconciliation_check
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.source_model import SourceModel
 from moengage_pipelines.push.mapping import load_mapping
@@ -72,6 +73,14 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
         default=2,
         ge=0,
         description="Retries of a failed push step; the ledger makes them send only what is left.",
+    )
+    verify_sample: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Users pushes: after each run, read this many random pushed users back with Get "
+            "User and warn on any attribute MoEngage does not hold as sent (0: no check)."
+        ),
     )
     retry_delay_seconds: float = Field(
         default=60.0,
@@ -127,6 +136,8 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             yield from component.execute(context, moengage, warehouse)
 
         checks = [self._source_columns_check(dep.asset_key, spec) for dep in spec.deps]
+        if self.verify_sample:
+            checks.append(reconciliation_check(self, spec))
         return dg.Definitions(assets=[_push], asset_checks=checks)
 
     def _source_columns_check(

@@ -17,6 +17,7 @@ __all__ = [
     "CAMPAIGNS",
     "CAMPAIGN_STATS",
     "CATALOG",
+    "GET_USER",
     "TRANSITION_EVENTS",
     "TRANSITION_USERS",
     "BudgetLimits",
@@ -29,6 +30,7 @@ TRANSITION_EVENTS = "transition_events"
 CATALOG = "catalog"
 CAMPAIGN_STATS = "campaign_stats"
 CAMPAIGNS = "campaigns"
+GET_USER = "get_user"
 
 SECOND = 1.0
 MINUTE = 60.0
@@ -93,6 +95,7 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
     * ``catalog``: the six catalog endpoints combined, a minute and an hour.
     * ``campaign_stats``: requests a minute.
     * ``campaigns``: legacy search/meta/status, a second, a minute and an hour.
+    * ``get_user``: Get User (``/v1/customers/export``), users looked up a minute.
     """
     return {
         TRANSITION_USERS: (Window.per_minute(limits.TRANSITION_USERS_PER_MINUTE),),
@@ -107,4 +110,5 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
             Window.per_minute(limits.CAMPAIGNS_PER_MINUTE),
             Window.per_hour(limits.CAMPAIGNS_PER_HOUR),
         ),
+        GET_USER: (Window.per_minute(limits.GET_USER_USERS_PER_MINUTE),),
     }
