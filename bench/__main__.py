@@ -18,6 +18,7 @@ from typing import Any
 
 from bench.dagster_scale import EVENTS_PER_DAY, run_dagster_scale, scale_lines
 from bench.data import events_file, split_file
+from bench.diffsync import diffsync_lines, run_diffsync
 from bench.emulated import WORKERS, probe_capacity, run_emulated
 from bench.faults import fault_lines, run_faults
 
@@ -218,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dagster-events-per-day", type=int, default=EVENTS_PER_DAY,
                         help="events per partition in (e), 8 partitions through Dagster "
                              "(0 skips it; needs Redis and PostgreSQL on 127.0.0.1)")
+    parser.add_argument("--diff-rows", type=int, default=1_000_000,
+                        help="users seeded, then re-synced unchanged, 1%% changed and fully "
+                             "in (e) (0 skips it)")
     parser.add_argument("--no-capacity-probe", action="store_true",
                         help="skip measuring the emulator's own speed before (c)")
     parser.add_argument("--repeat", type=int, default=3,
@@ -277,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
                 "MOENGAGE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
             ),
         )
+    diffsync = None
+    if args.diff_rows:
+        print(f"(f) diff sync of {args.diff_rows:,} users through the emulator ...",
+              file=sys.stderr, flush=True)
+        diffsync = run_diffsync(args.diff_rows, args.data_dir, limit=limit)
 
     print()
     _print_table(table)
@@ -310,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in notes:
             print(line)
         targets.append(verdict)
+    if diffsync is not None:
+        notes, verdicts = diffsync_lines(diffsync)
+        for line in notes:
+            print(line)
+        targets += verdicts
     print(f"Load average (1, 5, 15 min): {load_before} before, {_load()} after.")
     if targets:
         print()

@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from moengage_pipelines.push.history import SYNC_RUNS_TABLE, exit_status
 from moengage_pipelines.push.report import PushReport
 
 __all__ = ["push_metadata", "rejects_table"]
@@ -19,6 +20,14 @@ _SENT_BY_ENTITY = {
     "users": ("users_sent",),
     "events": ("events_sent",),
     "catalog": ("items_sent", "items_updated", "items_deleted", "items_invalid"),
+}
+
+# Diff sync compares users and catalog items with what MoEngage confirmed; events are
+# appended, so only a ``since last run`` cursor's unchanged count applies to them.
+_DIFF_BY_ENTITY = {
+    "users": ("rows_new", "rows_changed", "rows_retried", "rows_unchanged", "duplicate_keys"),
+    "catalog": ("rows_new", "rows_changed", "rows_retried", "rows_unchanged", "duplicate_keys"),
+    "events": ("rows_unchanged",),
 }
 
 _REJECTS_SCHEMA = dg.TableSchema(
@@ -49,8 +58,9 @@ def push_metadata(
 
     Returns:
         Counts, bytes, bodies, retries and 429s; the entity's own sent counts; the rejects
-        table; ``dagster/row_count``: the rows MoEngage holds from this push (sent now, or
-        before and skipped by the push ledger).
+        table; diff-sync counts (new, changed, retried, unchanged rows); how the run ended
+        (``sync_run_exit``, as in ``moengage_sync_runs``); ``dagster/row_count``: the rows
+        MoEngage holds from this push (sent now, or before and skipped or unchanged).
     """
     metadata: dict[str, Any] = {
         "partition": report.partition or "",
@@ -59,6 +69,7 @@ def push_metadata(
         "rows_valid": report.rows_valid,
         "rows_rejected": report.rows_rejected,
         **{name: getattr(report, name) for name in _SENT_BY_ENTITY.get(report.entity, ())},
+        **{name: getattr(report, name) for name in _DIFF_BY_ENTITY.get(report.entity, ())},
         "rows_skipped": report.rows_skipped,
         "bodies": report.bodies,
         "bodies_skipped": report.bodies_skipped,
@@ -74,7 +85,9 @@ def push_metadata(
         "duration_seconds": dg.MetadataValue.float(round(report.duration_seconds, 3)),
         "rows_per_second": dg.MetadataValue.float(round(report.rows_per_second, 1)),
         "rejected_by_rule": rejects_table(report),
-        "dagster/row_count": report.rows_sent + report.rows_skipped,
+        "dagster/row_count": report.rows_sent + report.rows_skipped + report.rows_unchanged,
+        "sync_run_exit": exit_status(report),
+        "sync_runs_table": SYNC_RUNS_TABLE,
     }
     if report.dry_run:
         metadata["dry_run"] = True

@@ -20,6 +20,7 @@ from dagster_project.push_failures import failure_for_error, is_permanent_status
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
+from dagster_project.sync_metadata import observe_plan
 from dagster_project.upstream_rows import bound_rows
 from moengage_pipelines.errors import MoEngageError
 from moengage_pipelines.push.catalog.state import WarehouseCatalogState
@@ -212,8 +213,16 @@ def _push_partitions(
             # MoEngage cannot look a catalog up by name: its id is remembered with the results.
             catalog_state = WarehouseCatalogState(results)
             for partition, window in _windows(context):
+                source = component_source(component, warehouse.url)
+                # The plan (rows new, changed, unchanged, retried; bodies; ETA) shows before
+                # anything is sent.
+                observe_plan(
+                    context, component.get_asset_spec().key, source, component.mapping, client,
+                    sync_name=sync_name, partition=partition, window=window, options=options,
+                    catalog_state=catalog_state, ledger=ledger,
+                )
                 report = run_push(
-                    component_source(component, warehouse.url),
+                    source,
                     component.mapping,
                     client,
                     sync_name=sync_name,

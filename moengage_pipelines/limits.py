@@ -33,6 +33,9 @@ CAMPAIGNS_PER_SECOND = 10
 CAMPAIGNS_PER_MINUTE = 100
 CAMPAIGNS_PER_HOUR = 6_000
 CAMPAIGN_SEARCH_MAX_LIMIT = 15
+# Get User (POST /v1/customers/export): 20 users a request, 1,000 users a minute.
+GET_USER_MAX_USERS = 20
+GET_USER_USERS_PER_MINUTE = 1_000
 # Campaign report files expire 7 days after generation.
 REPORT_EXPIRY_DAYS = 7
 

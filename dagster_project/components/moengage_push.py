@@ -23,6 +23,7 @@ from dagster_project.push_execution import (
     columns_check_name,
     run_component_push,
 )
+from dagster_project.reconciliation_check import reconciliation_check
 from dagster_project.resources import MoEngageResource, WarehouseResource
 from dagster_project.sent_schema import sent_column_schema
 from dagster_project.source_model import SourceModel
@@ -95,6 +96,14 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             "Retries of a push step that failed for a reason that may pass (5xx, timeouts, "
             "429s past the deadline, lost answers); the ledger makes them send only what is "
             "left. Refused credentials, bad settings and missing columns are never retried."
+        ),
+    )
+    verify_sample: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Users pushes: after each run, read this many random pushed users back with Get "
+            "User and warn on any attribute MoEngage does not hold as sent (0: no check)."
         ),
     )
     retry_delay_seconds: float = Field(
@@ -180,7 +189,8 @@ class MoEngagePushComponent(dg.Component, dg.Model, dg.Resolvable):
             with rows_bound(component, upstream):
                 yield from component.execute(context, moengage, warehouse)
 
-        return dg.Definitions(assets=[_push])
+        checks = [reconciliation_check(self, spec)] if self.verify_sample else []
+        return dg.Definitions(assets=[_push], asset_checks=checks)
 
     def execute(
         self,

@@ -1,20 +1,21 @@
-"""The Data API endpoints of ``MoEngageClient`` (the data key): bulk import."""
+"""The Data API endpoints of ``MoEngageClient`` (the data key): bulk import and Get User."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from moengage_pipelines import limits
 from moengage_pipelines.api.counters import RequestTrace
-from moengage_pipelines.api.paths import transition_path
-from moengage_pipelines.api.ratebudget import TRANSITION_EVENTS, TRANSITION_USERS
+from moengage_pipelines.api.paths import GET_USER_PATH, transition_path
+from moengage_pipelines.api.ratebudget import GET_USER, TRANSITION_EVENTS, TRANSITION_USERS
 from moengage_pipelines.api.request_core import RequestCore
 
 __all__ = ["DataEndpoints"]
 
 
 class DataEndpoints(RequestCore):
-    """Bulk import of users and events (``/v1/transition``)."""
+    """Bulk import (``/v1/transition``) and Get User (``/v1/customers/export``)."""
 
     def post_transition(
         self,
@@ -48,3 +49,58 @@ class DataEndpoints(RequestCore):
             expected="object",
         )
         return self._json(response)
+
+    def get_users(
+        self,
+        customer_ids: Sequence[str],
+        *,
+        fields: Sequence[str] | None = None,
+        trace: RequestTrace | None = None,
+    ) -> dict[str, Any]:
+        """Look users up by customer id (Get User, ``POST /v1/customers/export?app_id=``).
+
+        Each user asked for spends one unit of the ``get_user`` budget (1,000 users a
+        minute); looking users up changes nothing, so every failure is safe to retry.
+
+        Args:
+            customer_ids: At most 20 customer ids (MoEngage's limit per request).
+            fields: Attributes to return; None returns every custom and exportable standard
+                attribute.
+            trace: Filled in with attempts, retries and waits.
+
+        Returns:
+            MoEngage's ``data`` object: ``{"users": [{"user_attributes": {...}}],
+            "users_not_found": [{"identifier_type", "identifier"}]}`` (both lists present).
+
+        Raises:
+            ValueError: No ids, or more than 20.
+        """
+        if not customer_ids or len(customer_ids) > limits.GET_USER_MAX_USERS:
+            raise ValueError(
+                f"Get User takes 1 to {limits.GET_USER_MAX_USERS} users a request, "
+                f"got {len(customer_ids)}"
+            )
+        data: dict[str, Any] = {
+            "identifiers": [
+                {"identifier_type": "customer_id", "identifier": customer_id}
+                for customer_id in customer_ids
+            ]
+        }
+        if fields is not None:
+            data["user_fields_to_export"] = list(fields)
+        response = self.request(
+            "POST",
+            GET_USER_PATH,
+            key_family="data",
+            json={"data": data},
+            params={"app_id": self.settings.workspace_id},
+            cost={GET_USER: len(customer_ids)},
+            trace=trace,
+            expected="object",
+        )
+        answer = self._json(response).get("data")
+        answer = answer if isinstance(answer, dict) else {}
+        return {
+            "users": answer.get("users") or [],
+            "users_not_found": answer.get("users_not_found") or [],
+        }

@@ -15,6 +15,7 @@ __all__ = [
     "CAMPAIGN_SEARCH_PATH",
     "CAMPAIGN_STATS_PATH",
     "CATALOG_PATH",
+    "GET_USER_PATH",
     "catalog_path",
     "default_cost",
     "needs_appkey",
@@ -25,6 +26,8 @@ __all__ = [
 CAMPAIGN_SEARCH_PATH = "/core-services/v1/campaigns/search"
 CAMPAIGN_STATS_PATH = "/core-services/v1/campaign-stats"
 CATALOG_PATH = "/v1/catalog"
+# Get User: the workspace is the ``app_id`` query parameter.
+GET_USER_PATH = "/v1/customers/export"
 _CAMPAIGNS_PREFIX = "/core-services/v1/campaigns"
 
 # Path prefixes of the Data-key families that still require MOE-APPKEY (segments, imports).

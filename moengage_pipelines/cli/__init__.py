@@ -1,4 +1,4 @@
-"""The ``moengage-pipelines`` command: ``emulator``, ``push`` and ``pull`` subcommands.
+"""The ``moengage-pipelines`` command: ``emulator``, ``push``, ``pull`` and ``reconcile``.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; the parser it adds
 sets ``handler`` to a function taking the parsed arguments and returning an exit code.
@@ -20,7 +20,7 @@ __all__ = ["DEBUG_VARIABLE", "build_parser", "main"]
 DEBUG_VARIABLE = "MOENGAGE_DEBUG"
 _KEY_VARIABLES = ("MOENGAGE_DATA_API_KEY", "MOENGAGE_CAMPAIGN_API_KEY")
 
-_SUBCOMMAND_MODULES = ("emulator", "push", "pull")
+_SUBCOMMAND_MODULES = ("emulator", "push", "pull", "reconcile")
 
 
 def build_parser() -> OneLineErrorParser:

@@ -18,7 +18,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from moengage_pipelines.cli.arguments import at_least, body_limit
-from moengage_pipelines.cli.push_output import Progress, print_report
+from moengage_pipelines.cli.push_output import Progress, print_plan, print_report
+from moengage_pipelines.cli.reconcile import add_verify_sample, verify_after_push
 
 __all__ = ["register"]
 
@@ -95,7 +96,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fail-on-rejects", action="store_true", help="exit 1 if any row is rejected"
     )
+    parser.add_argument(
+        "--full", action="store_true",
+        help="users and catalog: send every row, unchanged ones too, and refresh the hashes "
+        "the diff sync compares with (by default only new, changed and retried rows are sent)",
+    )
+    parser.add_argument(
+        "--since-last-run", action="store_true",
+        help="events: read from the end of the last successful run (minus --lookback) up to "
+        "now; events delivered inside the lookback are not sent again",
+    )
+    parser.add_argument(
+        "--lookback", type=_duration, default=None, metavar="DURATION",
+        help="with --since-last-run: how far back to read again for late rows (2h; e.g. 30m, "
+        "6h, 1d)",
+    )
+    add_verify_sample(parser)
     parser.set_defaults(handler=_run)
+
+
+def _duration(text: str) -> dt.timedelta:
+    """``30m``, ``2h``, ``1d`` or seconds, as a ``timedelta``."""
+    units = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+    text = text.strip().lower()
+    unit = units.get(text[-1:]) if text else None
+    number = text[:-1] if unit else text
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r} (use e.g. 30m, 2h, 1d)"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a duration cannot be negative: {text!r}")
+    return dt.timedelta(seconds=value * (unit or 1))
 
 
 def _window(args: argparse.Namespace) -> Any:
@@ -148,6 +182,15 @@ def _run(args: argparse.Namespace) -> int:
     source.schema()  # an unreadable or empty source is an input error, before anything else
     if args.resend and args.no_state:
         raise ConfigError("--resend needs the delivery state: drop --no-state")
+    if args.since_last_run and (window is not None or args.no_state):
+        raise ConfigError(
+            "--since-last-run reads its window from the delivery state: drop --day, "
+            "--window-start/--window-end and --no-state"
+        )
+    if args.since_last_run and not args.time_column:
+        raise ConfigError("--since-last-run needs --time-column")
+    if args.lookback is not None and not args.since_last_run:
+        raise ConfigError("--lookback goes with --since-last-run")
     state_url = None if args.no_state else (args.state or default_state_url())
     if state_url is None:
         print(
@@ -166,12 +209,14 @@ def _run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             on_progress=progress.update,
             resend=args.resend,
+            full=args.full,
+            lookback=args.lookback,
         )
         report = run_push(
             source, mapping, client, sync_name=args.sync_name or f"cli/{args.entity}",
             partition=_partition(window), window=window, options=options,
             dead_letters=stores.dead_letters(), catalog_state=stores.catalog_state(),
-            ledger=stores.ledger(),
+            ledger=stores.ledger(), since_last_run=args.since_last_run,
         )
     print_report(report, state=None if state_url is None else redact_url(state_url))
     if report.rows_read == 0:
@@ -179,6 +224,10 @@ def _run(args: argparse.Namespace) -> int:
         # table or window silently sending nothing should not look like success either.
         scope = f" in the window {window}" if window is not None else ""
         print(f"warning: {source.describe()} returned no rows{scope}", file=sys.stderr)
+    if args.dry_run:
+        print_plan(report)
+    if args.verify_sample and report.ok and not verify_after_push(args, mapping, window, state_url):
+        return 1
     if not report.ok:
         return 1
     if args.fail_on_rejects and report.rows_rejected:

@@ -6,7 +6,7 @@ from typing import Any
 
 from moengage_pipelines.push.report import PushReport
 
-__all__ = ["Progress", "print_report"]
+__all__ = ["Progress", "print_plan", "print_report"]
 
 
 class Progress:
@@ -86,6 +86,25 @@ def print_report(report: PushReport, *, state: str | None) -> None:
             f"rows skipped:  {report.rows_skipped:,} in {report.bodies_skipped:,} bodies "
             "already accepted by MoEngage"
         )
+    if report.rows_unchanged or report.rows_retried or report.rows_refreshed or (
+        report.duplicate_keys
+    ):
+        lines.append(
+            f"diff:          {report.rows_new:,} new, {report.rows_changed:,} changed, "
+            f"{report.rows_unchanged:,} unchanged (not sent)"
+            + (f", {report.rows_refreshed:,} unchanged resent (--full)"
+               if report.rows_refreshed else "")
+        )
+    if report.rows_retried:
+        lines.append(
+            f"retrying:      {report.rows_retried:,} rows an earlier run could not confirm "
+            "(failed, held or interrupted)"
+        )
+    if report.duplicate_keys:
+        lines.append(
+            f"repeated keys: {report.duplicate_keys:,} rows repeat a key met earlier "
+            f"({report.rows_superseded:,} not sent: the last occurrence wins)"
+        )
     if report.bodies_held:
         lines.append(
             f"rows held:     {report.rows_held:,} in {report.bodies_held:,} bodies: an earlier "
@@ -107,3 +126,10 @@ def print_report(report: PushReport, *, state: str | None) -> None:
     lines.append(f"state:         {state or 'none (--no-state)'}")
     lines.append(f"duration:      {report.duration_seconds:.2f}s")
     print("\n".join(lines))
+
+
+def print_plan(report: PushReport) -> None:
+    """Print a dry run's plan: rows by class, requests, and the ETA at the rate budget."""
+    from moengage_pipelines.push.plan import plan_push
+
+    print("\n".join(plan_push(report).lines()))

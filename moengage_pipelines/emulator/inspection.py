@@ -50,6 +50,28 @@ class Inspector:
         }
         return record
 
+    def set_user_attributes(
+        self, customer_id: str, attributes: dict[str, Any], workspace: str | None = None
+    ) -> dict[str, Any]:
+        """Change what MoEngage holds for a user, as if someone edited it in the dashboard.
+
+        Lets a test make MoEngage's copy differ from what was pushed. A None value removes
+        the attribute; types follow the values as on ingest.
+
+        Returns:
+            The user's attributes afterwards.
+
+        Raises:
+            KeyError: No such user.
+        """
+        ws = self._ws(workspace)
+        changed = self._state.store.set_user_attributes(
+            ws, customer_id, dict(attributes), now=self._state.now()
+        )
+        if changed is None:
+            raise KeyError(f"no user {customer_id!r} in workspace {ws!r}")
+        return changed.attributes
+
     def events(
         self,
         workspace: str | None = None,

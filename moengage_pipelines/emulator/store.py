@@ -27,7 +27,9 @@ from moengage_pipelines.emulator.store_schema import (
     UserRecord,
     load_users,
     save_drops,
+    save_users,
 )
+from moengage_pipelines.emulator.timeparse import attribute_type
 
 __all__ = ["IngestOutcome", "Store", "UserRecord"]
 
@@ -144,6 +146,31 @@ class Store:
                 if user is not None:
                     found[value] = user
             return found
+
+    def set_user_attributes(
+        self, workspace: str, customer_id: str, attributes: dict[str, Any], *, now: float
+    ) -> UserRecord | None:
+        """Change a user's attributes from outside MoEngage's APIs (a test's doing).
+
+        A None value removes the attribute. Types follow the values, as on ingest.
+
+        Returns:
+            The user as stored now, or None when there is no such user.
+        """
+        with self._transaction() as db:
+            user = load_users(db, workspace, [customer_id]).get(customer_id)
+            if user is None:
+                return None
+            for name, value in attributes.items():
+                if value is None:
+                    user.attributes.pop(name, None)
+                    user.attribute_types.pop(name, None)
+                else:
+                    user.attributes[name] = value
+                    user.attribute_types[name] = attribute_type(value)
+            user.updated_at = now
+            save_users(db, workspace, [user])
+            return user
 
     def delete_user(self, workspace: str, user: UserRecord, *, request_id: str, now: float) -> None:
         """Delete a user (events stay, as MoEngage keeps them, but no longer reach a user)."""

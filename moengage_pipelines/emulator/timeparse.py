@@ -13,7 +13,7 @@ import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["attribute_type", "event_epoch", "utc_day"]
+__all__ = ["attribute_type", "event_epoch", "stored_datetime", "utc_day"]
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -56,6 +56,23 @@ def attribute_type(value: object) -> str:
             return "string"
         return "datetime"
     return "string"
+
+
+def stored_datetime(value: object) -> object:
+    """A datetime attribute as Get User shows it: UTC, milliseconds, ``Z``.
+
+    MoEngage keeps a valid datetime as a point in time, not as the text sent, so
+    ``2024-03-01`` and ``2024-03-01T05:30:00+05:30`` both come back as
+    ``2024-03-01T00:00:00.000Z``. A value that is not a datetime is returned unchanged.
+    """
+    if not isinstance(value, str) or attribute_type(value) != "datetime":
+        return value
+    moment = _iso(value) if "T" in value else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if moment is None:
+        return value
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def event_epoch(value: object) -> float | None:

@@ -34,6 +34,8 @@ class PushContext:
         settings: The client's settings, naming the destination (None in a dry run without
             a client).
         started: ``time.perf_counter()`` when the push started.
+        cursor: The window runs from the last successful run's cursor (``since_last_run``):
+            events already delivered inside it are not sent again.
     """
 
     sync_name: str
@@ -46,6 +48,7 @@ class PushContext:
     ledger: PushLedger | None
     settings: Destination | None
     started: float = field(default_factory=time.perf_counter)
+    cursor: bool = False
 
     def new_report(self, entity: str, max_body_bytes: int) -> PushReport:
         """An empty report for this push."""

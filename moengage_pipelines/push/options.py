@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from moengage_pipelines.limits import CATALOG_MAX_BYTES, TRANSITION_MAX_BYTES
 from moengage_pipelines.push.ledger.policy import ResendPolicy, check_resend
@@ -35,6 +35,10 @@ class PushOptions:
             least once), ``never`` (at most once: hold them back, listed in the report and
             the dead letters; the push is then not ok) or ``always`` (resend every body,
             delivered ones too). See ``moengage_pipelines.push.ledger``.
+        full: Users and catalog items: send every row, unchanged ones too, and refresh the
+            hashes the diff sync compares with (``moengage_pipelines.push.diff``).
+        lookback: Events with ``--since-last-run``: how far before the last run's cursor the
+            window starts again, for rows that arrived late.
     """
 
     max_body_bytes: int = TRANSITION_MAX_BYTES
@@ -48,6 +52,8 @@ class PushOptions:
     on_progress: Callable[[PushReport], None] | None = None
     threads: int | None = None
     resend: ResendPolicy | None = None
+    full: bool = False
+    lookback: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.resend is not None:

@@ -1,4 +1,4 @@
-"""``run_push``: source → prepare → dead letters → pack → ledger → send → report.
+"""``run_push``: source → prepare → dead letters → diff → pack → ledger → send → report.
 
 Everything streams: one source batch is in memory at a time, bodies are handed to delivery
 as they are packed, and delivery keeps only a few in flight. The delivery state is on unless
@@ -7,9 +7,11 @@ switched off (``ledger=None``): see ``moengage_pipelines.push.ledger.location``.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
@@ -21,19 +23,23 @@ from moengage_pipelines.push.catalog.push import run_catalog_push
 from moengage_pipelines.push.catalog.state import CatalogState, WarehouseCatalogState
 from moengage_pipelines.push.context import PushContext
 from moengage_pipelines.push.dead_letters import DeadLetterSink, DeadLetterWriter
-from moengage_pipelines.push.ledger import PushLedger, default_resend
+from moengage_pipelines.push.history import SyncRuns
+from moengage_pipelines.push.history.cursor import cursor_window
+from moengage_pipelines.push.ledger import PushLedger, default_resend, destination_of
 from moengage_pipelines.push.ledger.location import default_state_url, open_state
 from moengage_pipelines.push.mapping import CatalogMapping, EntityMapping, load_mapping
 from moengage_pipelines.push.options import PushOptions
 from moengage_pipelines.push.report import PushReport, RowsRejectedError
 from moengage_pipelines.push.send.sender import TransitionClient
 from moengage_pipelines.push.transition import run_transition_push
-from moengage_pipelines.warehouse import Warehouse
+from moengage_pipelines.warehouse import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
     from moengage_pipelines.sources import Source, TimeWindow
 
 __all__ = ["DEFAULT_STATE", "PushClient", "run_push"]
+
+logger = logging.getLogger(__name__)
 
 
 class _Default(Enum):
@@ -85,6 +91,7 @@ def run_push(
     catalog_state: CatalogState | None = None,
     ledger: PushLedger | _Default | None = DEFAULT_STATE,
     run_id: str | None = None,
+    since_last_run: bool = False,
 ) -> PushReport:
     """Push a source to MoEngage with a mapping.
 
@@ -113,6 +120,10 @@ def run_push(
             read it but never write to it.
         run_id: The run this push belongs to (stored with dead letters and state); a new id
             by default.
+        since_last_run: Events without a partition: read the window from the end of the last
+            ``ok`` run of this sync (``moengage_sync_runs``) minus ``options.lookback`` up to
+            now; events already delivered inside the lookback are not sent again. Needs the
+            delivery state and a source with a time column; ``window`` must be None.
 
     Returns:
         The report. Every valid row ends counted once: sent, skipped (delivered before), held
@@ -139,8 +150,14 @@ def run_push(
                 usable = state is not None and not options.dry_run
                 dead_letters = DeadLetterWriter(state) if usable else None
         assert not isinstance(ledger, _Default) and not isinstance(dead_letters, _Default)
+        destination = (
+            destination_of(client.settings, mapping.entity) if client is not None else None
+        )
+        history = SyncRuns(ledger.warehouse) if ledger is not None else None
+        if since_last_run:
+            window = cursor_window(history, sync_name, destination, options, window)
         context = PushContext(
-            sync_name=sync_name, partition=partition, window=window,
+            sync_name=sync_name, partition=partition, window=window, cursor=since_last_run,
             source_name=source.describe(),
             run_id=run_id or (ledger.run_id if ledger is not None else None) or uuid.uuid4().hex,
             options=options, dead_letters=dead_letters, ledger=ledger,
@@ -154,13 +171,41 @@ def run_push(
             # At most once: the client's own retries must not repeat a request MoEngage may
             # already have applied either; other retries (429, 5xx before applying) stay.
             client = client.with_retry(replace(client.retry.config, retry_ambiguous=False))
-        if isinstance(mapping, CatalogMapping):
-            if catalog_state is None and isinstance(dead_letters, DeadLetterStore):
-                # MoEngage cannot look a catalog up by name: its id is remembered here.
-                catalog_state = WarehouseCatalogState(dead_letters.warehouse)
-            report = run_catalog_push(source, mapping, client, context, catalog_state)
-        else:
-            report = run_transition_push(source, mapping, client, context)
+        if isinstance(mapping, CatalogMapping) and catalog_state is None and isinstance(
+            dead_letters, DeadLetterStore
+        ):
+            # MoEngage cannot look a catalog up by name: its id is remembered here.
+            catalog_state = WarehouseCatalogState(dead_letters.warehouse)
+        started = datetime.now(UTC)
+        report: PushReport | None = None
+        try:
+            if isinstance(mapping, CatalogMapping):
+                report = run_catalog_push(source, mapping, client, context, catalog_state)
+            else:
+                report = run_transition_push(source, mapping, client, context)
+        except BaseException as exc:
+            if history is not None and not options.dry_run:
+                _record(history, context, mapping.entity, destination, started, None, exc)
+            raise
+        if history is not None and not options.dry_run:
+            _record(history, context, mapping.entity, destination, started, report, None)
     if options.fail_on_rejects and report.rows_rejected:
         raise RowsRejectedError(report)
     return report
+
+
+def _record(
+    history: SyncRuns, context: PushContext, entity: str, destination: str | None,
+    started: datetime, report: PushReport | None, error: BaseException | None,
+) -> None:
+    """One row in ``moengage_sync_runs``; a failure to write it never hides the push's own."""
+    try:
+        history.record(
+            sync_name=context.sync_name, entity=entity, started_at=started, report=report,
+            error=error, destination=destination, partition=context.partition,
+            window=context.window, run_id=context.run_id,
+        )
+    except WarehouseError:
+        if error is None:
+            raise
+        logger.exception("could not record the end of sync %s", context.sync_name)

@@ -57,6 +57,13 @@ class PushReport:
         bodies_held: Bodies an earlier run left ambiguous (MoEngage may have applied them),
             not sent again under ``resend="never"``.
         rows_held: Rows in those bodies.
+        rows_new, rows_changed, rows_retried: Diff sync: rows sent because their key is new,
+            their element changed, or an earlier send was never confirmed (retried).
+        rows_unchanged: Diff sync: rows identical to what MoEngage confirmed, not sent.
+        rows_refreshed: Unchanged rows sent anyway (``full``).
+        duplicate_keys: Rows whose key (customer or item id) appeared before in the push.
+        rows_superseded: Of those, rows not sent: replaced by a later row of the same key in
+            the same batch (the last wins), or identical to the row already sent.
         budget_wait_seconds: Time spent waiting for the shared rate budget.
         duration_seconds: Wall-clock time of the push.
     """
@@ -93,6 +100,13 @@ class PushReport:
     rows_skipped: int = 0
     bodies_held: int = 0
     rows_held: int = 0
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_retried: int = 0
+    rows_unchanged: int = 0
+    rows_refreshed: int = 0
+    duplicate_keys: int = 0
+    rows_superseded: int = 0
     budget_wait_seconds: float = 0.0
     duration_seconds: float = 0.0
 
@@ -171,6 +185,16 @@ class PushReport:
         self.stop_status = result.stop_status
         self.budget_wait_seconds = result.budget_wait_seconds
 
+    def take_diff(self, counts: Any) -> None:
+        """Set the diff-sync figures from a ``DiffCounts``."""
+        self.rows_new = counts.new
+        self.rows_changed = counts.changed
+        self.rows_retried = counts.retried
+        self.rows_unchanged = counts.unchanged
+        self.rows_refreshed = counts.refreshed
+        self.duplicate_keys = counts.duplicate_keys
+        self.rows_superseded = counts.superseded
+
     def reject(self, rule: str, count: int = 1) -> None:
         """Count rejected rows under a rule."""
         self.rows_rejected += count
@@ -204,9 +228,13 @@ class PushReport:
 
     @property
     def rows_unaccounted(self) -> int:
-        """Valid rows neither sent, skipped, held nor failed: always 0 after a push."""
+        """Valid rows neither sent, skipped, held, failed, unchanged nor a repeated key.
+
+        Always 0 after a push.
+        """
         return self.rows_valid - (
             self.rows_sent + self.rows_skipped + self.rows_held + self.failed_rows
+            + self.rows_unchanged + self.rows_superseded
         )
 
     @property
@@ -250,6 +278,13 @@ class PushReport:
             "rows_skipped": self.rows_skipped,
             "bodies_held": self.bodies_held,
             "rows_held": self.rows_held,
+            "rows_new": self.rows_new,
+            "rows_changed": self.rows_changed,
+            "rows_retried": self.rows_retried,
+            "rows_unchanged": self.rows_unchanged,
+            "rows_refreshed": self.rows_refreshed,
+            "duplicate_keys": self.duplicate_keys,
+            "rows_superseded": self.rows_superseded,
             "budget_wait_seconds": round(self.budget_wait_seconds, 3),
             "duration_seconds": round(self.duration_seconds, 3),
             "rows_per_second": round(self.rows_per_second, 1),
@@ -290,6 +325,12 @@ class PushReport:
         if self.bodies_held:
             parts.append(
                 f"{self.bodies_held:,} ambiguous bodies held back ({self.rows_held:,} rows)"
+            )
+        if self.rows_unchanged or self.rows_retried or self.duplicate_keys:
+            parts.append(
+                f"diff: {self.rows_new:,} new, {self.rows_changed:,} changed, "
+                f"{self.rows_retried:,} retried, {self.rows_unchanged:,} unchanged, "
+                f"{self.duplicate_keys:,} repeated keys"
             )
         if self.items_updated or self.items_deleted:
             parts.append(f"{self.items_updated} updated, {self.items_deleted} deleted")

@@ -1,6 +1,7 @@
 """Users and events: bulk-import pushes, from source rows to delivered bodies.
 
-The stages in order: ``prepare`` (validated elements; rejects → dead letters) → ``pack`` →
+The stages in order: ``prepare`` (validated elements; rejects → dead letters) → ``diff``
+(users, and events with a cursor: only rows MoEngage has not confirmed) → ``pack`` →
 ``ledger`` (skip or hold what earlier pushes delivered, record the rest) → ``send``
 (concurrent delivery) → the report.
 """
@@ -12,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from moengage_pipelines.push.context import PushContext
 from moengage_pipelines.push.dead_letters import DeadLetterBuffer
+from moengage_pipelines.push.diff import DiffSync
+from moengage_pipelines.push.diff.session import diff_sync
 from moengage_pipelines.push.ledger import destination_of, tracked
 from moengage_pipelines.push.mapping import EventMapping, UserMapping
 from moengage_pipelines.push.pack.body import Body
 from moengage_pipelines.push.pack.packer import BodyPacker, transition_packer
-from moengage_pipelines.push.prepare.elements import validated_elements
+from moengage_pipelines.push.prepare.elements import ValidElements, validated_elements
 from moengage_pipelines.push.prepare.serializer import ElementSerializer
 from moengage_pipelines.push.report import PushReport
 from moengage_pipelines.push.send import (
@@ -60,25 +63,59 @@ def run_transition_push(
     if context.settings is not None:
         destination = destination_of(context.settings, mapping.entity)
     with (
-        ElementSerializer(mapping, now=options.now, threads=options.threads) as serializer,
+        diff_sync(
+            context.ledger, entity=mapping.entity, sync_name=context.sync_name,
+            destination=destination, full=options.full, read_only=options.dry_run,
+            window=context.window if context.cursor else None,
+        ) as diff,
+        ElementSerializer(
+            mapping, now=options.now, threads=options.threads, with_keys=diff is not None
+        ) as serializer,
         tracked(
             inner, context.ledger, sync_name=context.sync_name, partition=context.partition,
             destination=destination, entity=mapping.entity, resend=options.resend,
-            read_only=options.dry_run, run_id=context.run_id,
+            read_only=options.dry_run, run_id=context.run_id, skip_delivered=diff is None,
         ) as sender,
     ):
-        bodies = _packed_bodies(source, serializer, packer, context, report, letters, progress)
+        bodies = _packed_bodies(
+            source, serializer, packer, context, report, letters, progress, diff,
+            reread=lambda: _reread(source, mapping, packer, context),
+        )
         result = deliver(
             bodies, sender, concurrency=1 if options.dry_run else options.concurrency,
             on_progress=progress, fail_fast=options.fail_fast,
+            on_outcome=None if diff is None else diff.on_outcome,
         )
         if result.stopped:
             count_unsent(bodies, result)
+        if diff is not None:
+            report.take_diff(diff.counts)
     report.take_delivery(result)
     write_undelivered_letters(letters, result)
     letters.flush()
     context.progress(report)
     return report
+
+
+def _reread(
+    source: Source, mapping: UserMapping | EventMapping, packer: BodyPacker,
+    context: PushContext,
+) -> Iterator[ValidElements]:
+    """The source's elements read again, for the diff's second pass.
+
+    Rejects and counts were taken by the first pass: this pass keeps them to itself.
+    """
+    options = context.options
+    scratch = context.new_report(mapping.entity, options.max_body_bytes)
+    with ElementSerializer(
+        mapping, now=options.now, threads=options.threads, with_keys=True
+    ) as serializer:
+        yield from validated_elements(
+            source, serializer, window=context.window, batch_rows=options.batch_rows,
+            max_element_bytes=packer.max_element_bytes(), report=scratch,
+            letters=DeadLetterBuffer(scratch, None, sync_name=context.sync_name,
+                                     partition=context.partition),
+        )
 
 
 def _packed_bodies(
@@ -89,16 +126,26 @@ def _packed_bodies(
     report: PushReport,
     letters: DeadLetterBuffer,
     on_batch: Callable[[], None],
+    diff: DiffSync | None,
+    reread: Callable[[], Iterator[ValidElements]],
 ) -> Iterator[Body]:
     stream = validated_elements(
         source, serializer, window=context.window, batch_rows=context.options.batch_rows,
         max_element_bytes=packer.max_element_bytes(), report=report, letters=letters,
         on_batch=on_batch,
     )
+    if diff is not None:
+        # Pass one hashes and decides; pass two reads again only if anything is to be sent.
+        for _ in diff.scan(stream):
+            pass
+        report.take_diff(diff.decide())
+        on_batch()
+        chosen = reread() if diff.counts.to_send else iter(())
+        stream = (diff.select(valid) for valid in chosen)
     for valid in stream:
         for body in packer.pack(valid.elements, valid.first_row):
             report.largest_body_bytes = max(report.largest_body_bytes, body.size)
-            yield body
+            yield body if diff is None else diff.assign(body)
     for body in packer.flush():
         report.largest_body_bytes = max(report.largest_body_bytes, body.size)
-        yield body
+        yield body if diff is None else diff.assign(body)

@@ -67,7 +67,11 @@ def test_rerunning_a_partition_through_the_nightly_job_sends_nothing_new(deploym
     for key in PUSHES:
         assert before[key]["bodies"] > 0, key
         assert after[key]["bodies"] == 0, key
-        assert after[key]["bodies_skipped"] == before[key]["bodies"], key
+        if key == "moengage/events":
+            assert after[key]["bodies_skipped"] == before[key]["bodies"], key
+        else:
+            # Users and catalog items are diffed: unchanged rows never reach a body.
+            assert after[key]["rows_unchanged"] == before[key]["rows_valid"], key
     assert after["moengage/events"]["rows_skipped"] == before["moengage/events"]["rows_valid"]
 
     with duckdb.connect(str(deployment.results), read_only=True) as connection:

@@ -217,11 +217,11 @@ def test_push_catalog_through_the_cli(tmp_path, capsys, server_env):
     assert (catalog["name"], catalog["items"]) == ("cli-products", 60)
 
     # The catalog's id was remembered next to the dead letters: a second run finds it, and
-    # the ledger there skips the unchanged bodies.
+    # the diff sync leaves the unchanged items out.
     requests = server_env.inspect.counters()["total"]["requests"]
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "rows skipped:  60 in 2 bodies already accepted" in out
+    assert "diff:          0 new, 0 changed, 60 unchanged (not sent)" in out
     assert server_env.inspect.counters()["total"]["requests"] == requests
     assert len(server_env.inspect.catalogs()) == 1
 

@@ -362,11 +362,13 @@ def test_ambiguous_users_body_is_resent_by_default(tmp_path, server, duckdb_resu
         second = run_push(source, USERS, client, sync_name="users", options=OPTIONS,
                           ledger=ledger)
     assert second.bodies == 1 and second.bodies_held == 0
-    assert second.bodies_skipped == first.bodies
+    # Users are diffed: the rows of the ambiguous body are retried, the others unchanged.
+    assert second.rows_retried == second.users_sent == first.ambiguous_rows
+    assert second.rows_unchanged == 300 - second.users_sent
     assert len(server.emulator.inspect.users()) == 300
 
 
-def test_changed_rows_are_sent_and_unchanged_bodies_skipped(tmp_path, server, client, results):
+def test_changed_rows_are_sent_and_unchanged_rows_left_out(tmp_path, server, client, results):
     ledger = PushLedger(results)
     first = run_push(write_source(tmp_path / "v1.parquet", user_rows(400)), USERS, client,
                      sync_name="users", options=OPTIONS, ledger=ledger)
@@ -376,7 +378,8 @@ def test_changed_rows_are_sent_and_unchanged_bodies_skipped(tmp_path, server, cl
 
     second = run_push(changed, USERS, client, sync_name="users", options=OPTIONS, ledger=ledger)
 
-    assert second.bodies == 1 and second.bodies_skipped == first.bodies - 1
+    # Users are diffed: only the changed row goes out.
+    assert second.bodies == 1 and second.users_sent == 1 and second.rows_unchanged == 399
     assert server.emulator.inspect.users()["user-00200"]["plan"] == "blue"
 
 

@@ -39,7 +39,7 @@ def _requests(emulator, endpoint: str) -> int:
     return emulator.inspect.counters().get(endpoint, {}).get("requests", 0)
 
 
-def test_unchanged_catalog_bodies_are_skipped_and_changed_ones_upserted(
+def test_unchanged_catalog_items_are_left_out_and_changed_ones_upserted(
     parquet_source, client, moengage_emulator, results, dead_letters
 ):
     ledger = PushLedger(results)
@@ -52,15 +52,16 @@ def test_unchanged_catalog_bodies_are_skipped_and_changed_ones_upserted(
     again = run_push(parquet_source(_items(skus)), MAPPING, client, sync_name="catalog",
                      dead_letters=dead_letters, ledger=ledger)
     assert (again.bodies, again.items_sent) == (0, 0)
-    assert again.bodies_skipped == 3 and again.rows_skipped == 120
+    # Items are diffed: every unchanged item is left out before packing.
+    assert again.rows_unchanged == 120 and again.bodies_skipped == 0
     assert _requests(moengage_emulator, "catalog_items_add") == adds
 
-    # One item of the second body changes: that body alone is sent, as an update.
+    # One item changes: it alone is sent, as an update.
     changed = _items(skus)
     changed["price"] = [99.0 if sku == "sku-070" else 9.5 for sku in skus]
     third = run_push(parquet_source(changed), MAPPING, client, sync_name="catalog",
                      dead_letters=dead_letters, ledger=ledger)
-    assert third.bodies_skipped == 2 and third.items_updated == 50
+    assert third.bodies == 2 and third.items_updated == 1 and third.rows_unchanged == 119
     assert _requests(moengage_emulator, "catalog_items_add") == adds + 1
     catalog_id = ledger.read("catalog").column("destination")[0].as_py().rsplit("/", 1)[1]
     assert _search(client, catalog_id, ["sku-070"])["sku-070"]["price"] == 99.0
@@ -68,7 +69,7 @@ def test_unchanged_catalog_bodies_are_skipped_and_changed_ones_upserted(
     # The update succeeded, so the body counts as sent.
     fourth = run_push(parquet_source(changed), MAPPING, client, sync_name="catalog",
                       dead_letters=dead_letters, ledger=ledger)
-    assert fourth.bodies_skipped == 3 and fourth.bodies == 0
+    assert fourth.rows_unchanged == 120 and fourth.bodies == 0
 
 
 def test_bodies_with_refused_items_are_sent_again_so_their_letters_stay(

@@ -17,6 +17,7 @@ __all__ = [
     "CAMPAIGNS",
     "CAMPAIGN_STATS",
     "CATALOG",
+    "GET_USER",
     "STATS_WINDOW_MARGIN_SECONDS",
     "TRANSITION_EVENTS",
     "TRANSITION_USERS",
@@ -30,6 +31,7 @@ TRANSITION_EVENTS = "transition_events"
 CATALOG = "catalog"
 CAMPAIGN_STATS = "campaign_stats"
 CAMPAIGNS = "campaigns"
+GET_USER = "get_user"
 
 SECOND = 1.0
 MINUTE = 60.0
@@ -102,6 +104,7 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
       :data:`STATS_WINDOW_MARGIN_SECONDS` so a sliding window on MoEngage's side never sees
       more than 100.
     * ``campaigns``: legacy search/meta/status, a second, a minute and an hour.
+    * ``get_user``: Get User (``/v1/customers/export``), users looked up a minute.
     """
     return {
         TRANSITION_USERS: (Window.per_minute(limits.TRANSITION_USERS_PER_MINUTE),),
@@ -118,4 +121,5 @@ def default_limits() -> dict[str, tuple[Window, ...]]:
             Window.per_minute(limits.CAMPAIGNS_PER_MINUTE),
             Window.per_hour(limits.CAMPAIGNS_PER_HOUR),
         ),
+        GET_USER: (Window.per_minute(limits.GET_USER_USERS_PER_MINUTE),),
     }

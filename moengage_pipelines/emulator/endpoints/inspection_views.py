@@ -2,7 +2,9 @@
 
 * ``GET /_emulator/health``: ``{"status": "ok"}``.
 * ``GET /_emulator/summary``: row counts.
-* ``GET /_emulator/users`` (``customer_id`` to attributes), ``/_emulator/users/{customer_id}``.
+* ``GET /_emulator/users`` (``customer_id`` to attributes), ``/_emulator/users/{customer_id}``;
+  ``PATCH /_emulator/users/{customer_id}`` with a JSON object sets those attributes (null
+  removes one), as an edit made in MoEngage's dashboard would.
 * ``GET /_emulator/events`` (``customer_id``, ``limit``, ``offset`` query parameters).
 * ``GET /_emulator/devices``, ``/_emulator/dropped``, ``/_emulator/merges``,
   ``/_emulator/deletions``.
@@ -113,6 +115,23 @@ def register(router: Router, state: EmulatorState) -> None:
             raise call.refuse("not_found")
         return call.ok(found)
 
+    def edit_user(call: Call) -> Response:
+        body = _body(call)
+        if not isinstance(body, dict):
+            raise call.fail(
+                400,
+                "the body must be a JSON object of attributes",
+                type="InvalidParams",
+                attribute="attributes",
+            )
+        try:
+            attributes = call.inspect.set_user_attributes(
+                call.params["customer_id"], body, _ws(call)
+            )
+        except KeyError:
+            raise call.refuse("not_found") from None
+        return call.ok(attributes)
+
     def events(call: Call) -> Response:
         return call.ok(
             call.inspect.events(
@@ -150,6 +169,7 @@ def register(router: Router, state: EmulatorState) -> None:
         return call.ok({"status": "reset"})
 
     add("GET", "/users/{customer_id}", user)
+    add("PATCH", "/users/{customer_id}", edit_user)
     add("GET", "/events", events)
     add("PUT", "/faults", replace_faults)
     add("POST", "/faults", add_fault)

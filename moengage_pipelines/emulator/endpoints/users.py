@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from moengage_pipelines.emulator.call import Call
 from moengage_pipelines.emulator.endpoints.data_requests import (
     accepted,
@@ -13,6 +15,7 @@ from moengage_pipelines.emulator.http import Response
 from moengage_pipelines.emulator.parsed_elements import Drop
 from moengage_pipelines.emulator.routing import Route, Router
 from moengage_pipelines.emulator.state import EmulatorState
+from moengage_pipelines.emulator.timeparse import stored_datetime
 
 __all__ = ["register"]
 
@@ -65,7 +68,10 @@ def export_users(call: Call) -> Response:
         if user is None:
             not_found.append({"identifier_type": kind, "identifier": value})
             continue
-        everything = {**user.attributes, "customer_id": user.customer_id}
+        everything = {
+            **_as_stored(user.attributes, user.attribute_types),
+            "customer_id": user.customer_id,
+        }
         selected = (
             everything if fields is None else {f: everything[f] for f in fields if f in everything}
         )
@@ -77,6 +83,14 @@ def export_users(call: Call) -> Response:
             "data": {"users_not_found": not_found, "users": users},
         }
     )
+
+
+def _as_stored(attributes: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+    """Attributes as MoEngage holds them: datetimes as points in time (``stored_datetime``)."""
+    return {
+        name: stored_datetime(value) if types.get(name) == "datetime" else value
+        for name, value in attributes.items()
+    }
 
 
 # -- Delete User -----------------------------------------------------------------------------

@@ -9,14 +9,16 @@ pointless):
 2. items are packed in bodies of at most 50 items and 5 MB and upserted (``upsert``): added,
    and those MoEngage reports as existing updated;
 3. items MoEngage refuses become dead letters with the rule ``catalog_<error-id>``;
-4. in mirror mode, items pushed before (known to the state) that are no longer in the source
+4. with the delivery state, only items that changed since MoEngage last stored them are sent
+   (``moengage_pipelines.push.diff``); unchanged ones still count as present for mirror mode;
+5. in mirror mode, items pushed before (known to the state) that are no longer in the source
    are deleted. MoEngage cannot list a catalog's items, so the state is what remembers them.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +31,8 @@ from moengage_pipelines.push.catalog.state import CatalogState
 from moengage_pipelines.push.catalog.upsert import CatalogUpsert, CatalogUpsertSender
 from moengage_pipelines.push.context import PushContext
 from moengage_pipelines.push.dead_letters import DeadLetterBuffer
+from moengage_pipelines.push.diff import DiffSync
+from moengage_pipelines.push.diff.session import diff_sync, forget_deleted
 from moengage_pipelines.push.ledger import destination_of, tracked
 from moengage_pipelines.push.mapping import CatalogMapping, MappingError
 from moengage_pipelines.push.options import PushOptions
@@ -82,6 +86,8 @@ class _CatalogPush:
         self.failed_update_rows = 0
         # Source row of each id in flight, for dead letters of items MoEngage refuses.
         self.rows: dict[str, int] = {}
+        # Items mirror mode deleted (their diff hashes are forgotten).
+        self.deleted: set[str] = set()
 
     # -- items ----------------------------------------------------------------------------
 
@@ -115,16 +121,36 @@ class _CatalogPush:
         self.report.rows_valid -= int(duplicate.sum())
         return valid.without(duplicate)
 
-    def bodies(self, stream: Iterator[ValidElements], packer: BodyPacker) -> Iterator[Body]:
-        """The bodies of the validated, de-duplicated items."""
+    def bodies(
+        self,
+        stream: Iterator[ValidElements],
+        packer: BodyPacker,
+        diff: DiffSync | None = None,
+        reread: Callable[[], Iterator[ValidElements]] | None = None,
+    ) -> Iterator[Body]:
+        """The bodies of the validated, de-duplicated items (only changed ones with a diff)."""
         report = self.report
+        if diff is not None and reread is not None:
+            # Pass one hashes and decides; pass two reads again only the items to send.
+            for _ in diff.scan(self.unique(valid) for valid in stream):
+                pass
+            report.take_diff(diff.decide())
+            for keys in diff.unchanged_keys():
+                # Unchanged items are in the catalog: mirror mode must keep them.
+                self.stored.update(keys)
+                for key in keys:
+                    self.rows.pop(key, None)
+            chosen = reread() if diff.counts.to_send else iter(())
+            stream = (diff.select(valid) for valid in chosen)
+        else:
+            stream = (self.unique(valid) for valid in stream)
         for valid in stream:
-            for body in packer.pack(self.unique(valid).elements, valid.first_row):
+            for body in packer.pack(valid.elements, valid.first_row):
                 report.largest_body_bytes = max(report.largest_body_bytes, body.size)
-                yield body
+                yield body if diff is None else diff.assign(body)
         for body in packer.flush():
             report.largest_body_bytes = max(report.largest_body_bytes, body.size)
-            yield body
+            yield body if diff is None else diff.assign(body)
 
     def on_outcome(self, outcome: BodyOutcome) -> None:
         """Count one body's items and write dead letters for those not stored."""
@@ -229,6 +255,24 @@ class _CatalogPush:
             deleted.update(chunk)
         self.report.items_deleted = len(deleted)
         self.state.replace_item_ids(catalog_id, (previous - deleted) | self.stored)
+        self.deleted = deleted
+
+
+def _reread(
+    source: Source, mapping: CatalogMapping, packer: BodyPacker, context: PushContext
+) -> Iterator[ValidElements]:
+    """The source's items read again, for the diff's second pass (rejects stay uncounted)."""
+    options = context.options
+    scratch = context.new_report("catalog", options.catalog_max_body_bytes)
+    with ElementSerializer(
+        mapping, now=options.now, threads=options.threads, with_keys=True
+    ) as serializer:
+        yield from validated_elements(
+            source, serializer, window=context.window, batch_rows=options.batch_rows,
+            max_element_bytes=packer.max_element_bytes(), report=scratch,
+            letters=DeadLetterBuffer(scratch, None, sync_name=context.sync_name,
+                                     partition=context.partition),
+        )
 
 
 def run_catalog_push(
@@ -248,6 +292,7 @@ def run_catalog_push(
     letters = context.letters(report)
     packer = catalog_packer(options.catalog_max_body_bytes)
     push = _CatalogPush(mapping, client, report, letters, options, state)
+    destination = None
 
     def progress(_: object = None) -> None:
         context.progress(report)
@@ -270,17 +315,32 @@ def run_catalog_push(
                 DryRunSender() if options.dry_run or client is None
                 else CatalogUpsertSender(client, push.catalog_id or "")
             )
-            destination = None
             if context.settings is not None and push.catalog_id is not None:
                 destination = destination_of(context.settings, "catalog", push.catalog_id)
-            with tracked(
-                inner, context.ledger, sync_name=context.sync_name,
-                partition=context.partition, destination=destination, entity="catalog",
-                resend=options.resend, read_only=options.dry_run, run_id=context.run_id,
-            ) as sender:
-                bodies = push.bodies(itertools.chain([first], stream), packer)
+            with (
+                diff_sync(
+                    context.ledger, entity="catalog", sync_name=context.sync_name,
+                    destination=destination, full=options.full, read_only=options.dry_run,
+                ) as diff,
+                tracked(
+                    inner, context.ledger, sync_name=context.sync_name,
+                    partition=context.partition, destination=destination, entity="catalog",
+                    resend=options.resend, read_only=options.dry_run, run_id=context.run_id,
+                    skip_delivered=diff is None,
+                ) as sender,
+            ):
+                bodies = push.bodies(
+                    itertools.chain([first], stream), packer, diff,
+                    reread=lambda: _reread(source, mapping, packer, context),
+                )
+
+                def on_outcome(outcome: BodyOutcome) -> None:
+                    push.on_outcome(outcome)
+                    if diff is not None:
+                        diff.on_outcome(outcome)
+
                 result = deliver(
-                    bodies, sender, concurrency=1, on_outcome=push.on_outcome,
+                    bodies, sender, concurrency=1, on_outcome=on_outcome,
                     on_progress=progress, fail_fast=options.fail_fast,
                 )
                 if result.stopped:
@@ -290,6 +350,8 @@ def run_catalog_push(
             write_unsent_letter(letters, result)
     if mapping.mirror:
         push.mirror()
+        if push.deleted and context.ledger is not None and destination is not None:
+            forget_deleted(context.ledger, context.sync_name, destination, sorted(push.deleted))
     letters.flush()
     progress()
     return report

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from moengage_pipelines.errors import ConfigError
+from moengage_pipelines.push.ledger.layout import ensure_layout
 from moengage_pipelines.redaction import redact_url
 from moengage_pipelines.warehouse import Warehouse, WarehouseError, WarehouseURL
 
@@ -55,6 +56,7 @@ def open_state(url: str, *, read_only: bool = False) -> Iterator[Warehouse | Non
     Raises:
         StateError: When it cannot be opened (a file another push holds, a server that does
             not answer, a folder that cannot be created).
+        StateLayoutError: When another project or an older layout wrote it (see ``layout``).
     """
     try:
         parsed = WarehouseURL.parse(url)
@@ -82,4 +84,6 @@ def open_state(url: str, *, read_only: bool = False) -> Iterator[Warehouse | Non
             )
         raise StateError(f"cannot open the delivery state {redact_url(url)}: {exc}{hint}") from None
     with warehouse:
+        # Tables of another project or an older layout are refused before any is read.
+        ensure_layout(warehouse, read_only=read_only)
         yield warehouse

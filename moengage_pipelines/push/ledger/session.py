@@ -9,7 +9,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from moengage_pipelines.push.dead_letters.letter import utc_now
-from moengage_pipelines.push.ledger.policy import ResendPolicy, check_resend, default_resend
+from moengage_pipelines.push.ledger.policy import (
+    Delivery,
+    ResendPolicy,
+    check_resend,
+    default_resend,
+)
 from moengage_pipelines.push.ledger.sender import LedgerScope, LedgerSender
 from moengage_pipelines.push.ledger.store import PushLedger
 from moengage_pipelines.push.send.sender import BodySender
@@ -54,6 +59,7 @@ def tracked(
     resend: ResendPolicy | None,
     read_only: bool,
     run_id: str | None = None,
+    skip_delivered: bool = True,
 ) -> Iterator[BodySender]:
     """The sender a push sends through: ``inner`` itself, or the delivery state around it.
 
@@ -68,12 +74,18 @@ def tracked(
         resend: What to do with bodies MoEngage may already have applied.
         read_only: Consult the state but write nothing (dry runs).
         run_id: The run the push belongs to (default: the ledger's ``run_id``).
+        skip_delivered: Skip bodies an earlier push delivered. A diff sync turns it off: it
+            already leaves out every row MoEngage confirmed, so a body identical to one sent
+            long ago (a row changed, then changed back) must go out again. Bodies that may
+            have been applied are still held under ``resend="never"``.
     """
     if ledger is None:
         yield inner
         return
     policy = check_resend(resend or default_resend(entity))
     known = ledger.statuses(sync_name, partition, destination)
+    if not skip_delivered:
+        known = {key: status for key, status in known.items() if status is not Delivery.SENT}
     scope = LedgerScope(
         sync_name=sync_name, partition=partition, destination=destination or "",
         push_id=uuid.uuid4().hex, run_id=run_id or ledger.run_id,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from moengage_pipelines.push.ledger.layout import ensure_layout
 from moengage_pipelines.push.ledger.policy import Delivery
 from moengage_pipelines.push.ledger.tables import (
     AMBIGUOUS,
@@ -73,6 +74,7 @@ class PushLedger:
             ambiguous outcome, or a body that went out without an outcome recorded). Bodies
             only ever ``failed`` are left out: they are sent again like new ones.
         """
+        ensure_layout(self.warehouse, read_only=True)
         name = self.warehouse.table_name(self.table)
         if not self.warehouse.table_exists(name):
             return {}
@@ -162,6 +164,7 @@ class PushLedger:
         """Create the ledger table (or add columns it lacks) once; return its SQL name."""
         name = self.warehouse.table_name(self.table)
         if not self._prepared:
+            ensure_layout(self.warehouse)
             self.warehouse.append(name, LEDGER_SCHEMA.empty_table())
             if self.warehouse.kind == "postgres":
                 # PostgreSQL would scan the whole table per partition without one; DuckDB's
@@ -175,5 +178,6 @@ class PushLedger:
 
     def write_run(self, row: dict[str, Any]) -> None:
         """Insert or replace the row of one push (keyed by ``push_id``)."""
+        ensure_layout(self.warehouse)
         data = pa.RecordBatch.from_pylist([row], schema=RUNS_SCHEMA)
         self.warehouse.replace_rows(self.runs_table, data, where={"push_id": row["push_id"]})

@@ -15,6 +15,7 @@ import httpx
 import orjson
 
 from moengage_pipelines.emulator import Emulator, EmulatorSettings, FaultRule, WorkspaceKeys
+from moengage_pipelines.emulator.ratelimits import RateLimit
 from moengage_pipelines.emulator.report_definitions import ReportBook, ReportDefinition, utc_day
 from tests.emulator.conformance.openapi import Operation, spec_document
 
@@ -720,6 +721,25 @@ def _data_cases() -> Iterator[Case]:
     )
     yield Case(
         "export: data missing", export, 400, post(export_url, {"users": []}), valid_request=False
+    )
+    found_and_not = {
+        "data": {
+            "identifiers": [
+                {"identifier_type": "customer_id", "identifier": "c1"},
+                {"identifier_type": "customer_id", "identifier": "ghost"},
+            ],
+            "user_fields_to_export": ["customer_id", "n"],
+        }
+    }
+    yield Case(
+        "export: found and not found", export, 200, with_user(export_url, found_and_not, "c1")
+    )
+    yield Case(
+        "export: past 1,000 users a minute",
+        export,
+        429,
+        post(export_url, found_and_not),
+        settings={"rate_limits": {"customers_export": (RateLimit(1, 60),)}},
     )
 
     merge_url = f"/v1/customer/merge?app_id={WORKSPACE}"
