@@ -16,7 +16,6 @@ minute) would add is shown next to each, from the plan's arithmetic.
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from bench.measure import peak_rss_mb
 
 MAPPING = {"entity": "users", "customer_id": "uid", "first_name": "first",
            "attributes": {"plan": "plan", "score": "score"}}
@@ -189,7 +190,7 @@ def _run_step(kind: str, path: Path, url: str, state_url: str, limit: int) -> di
         "seconds": seconds, "users_sent": report.users_sent, "bodies": report.bodies,
         "rows_unchanged": report.rows_unchanged, "rows_changed": report.rows_changed,
         "rows_new": report.rows_new, "rows_read": report.rows_read,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

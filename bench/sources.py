@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import events_file
+from bench.measure import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PEAK_RSS_MB = 400
@@ -216,7 +217,6 @@ PREPARERS: dict[str, Callable[[int, Path], contextlib.AbstractContextManager[Spe
 
 def measure(spec: Spec, limit: int) -> dict[str, Any]:
     """Push the source's rows through the dry-run pack path; the figures of ``bench.measure``."""
-    import resource
 
     import pandas  # noqa: F401  (imported lazily by pyarrow; not part of the clock)
 
@@ -233,7 +233,7 @@ def measure(spec: Spec, limit: int) -> dict[str, Any]:
     return {
         "rows": report.rows_read, "bodies": report.bodies, "bytes": report.bytes_sent,
         "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
