@@ -17,7 +17,7 @@ loaded whole (unpartitioned, or a wider range) pushes only the rows of each day.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -26,20 +26,10 @@ import dagster as dg
 import pyarrow as pa
 
 from dagster_project.source_model import SourceModel
-from moengage_pipelines.sources import (
-    DEFAULT_BATCH_ROWS,
-    ParquetSource,
-    Source,
-    SourceError,
-    TimeWindow,
-)
-from moengage_pipelines.sources.parquet_partitions import window_filter
-from moengage_pipelines.sources.time_column import require_time_column
-from moengage_pipelines.warehouse import ColumnNotFoundError
+from moengage_pipelines.sources import ArrowTableSource, ParquetSource, Source, SourceError
 
 __all__ = [
     "UPSTREAM_INPUT",
-    "ArrowTableSource",
     "bound_rows",
     "rows_bound",
     "upstream_ins",
@@ -132,58 +122,6 @@ def upstream_source(value: Any, source: SourceModel) -> Source:
             "Arrow table or a path to Parquet"
         )
     return ArrowTableSource(value, time_column=source.time_column, name=name)
-
-
-class ArrowTableSource:
-    """Rows of an Arrow table in memory, in table order, optionally limited to a time window.
-
-    Args:
-        table: The rows.
-        time_column: Timestamp or date column that windows filter on (naive = UTC).
-        name: Names the table in descriptions and errors.
-    """
-
-    def __init__(self, table: pa.Table, time_column: str | None = None, *, name: str) -> None:
-        self.table = table
-        self.time_column = time_column
-        self.name = name
-
-    def describe(self) -> str:
-        """Return a one-line description, safe to log."""
-        when = f", time column {self.time_column}" if self.time_column else ""
-        return f"{self.name} ({self.table.num_rows:,} rows in memory{when})"
-
-    def schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
-        """Return the table's schema (of ``columns`` only, if given).
-
-        Raises:
-            ColumnNotFoundError: If a requested column does not exist.
-        """
-        schema = self.table.schema
-        if columns is None:
-            return schema
-        for column in columns:
-            if schema.get_field_index(column) < 0:
-                raise ColumnNotFoundError(column, self.describe(), list(schema.names))
-        return pa.schema([schema.field(column) for column in columns])
-
-    def iter_batches(
-        self,
-        window: TimeWindow | None = None,
-        batch_rows: int = DEFAULT_BATCH_ROWS,
-        columns: Sequence[str] | None = None,
-    ) -> Iterator[pa.RecordBatch]:
-        """Stream the rows (see ``Source.iter_batches``)."""
-        if batch_rows < 1:
-            raise SourceError(f"batch_rows must be at least 1, got {batch_rows}")
-        output = self.schema(columns)
-        rows = self.table
-        if window is not None:
-            field = require_time_column(rows.schema, self.time_column, self.describe())
-            rows = rows.filter(window_filter(field, window))
-        for batch in rows.select(output.names).to_batches(max_chunksize=batch_rows):
-            if batch.num_rows:
-                yield batch
 
 
 def _is_pandas(value: Any) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 from moengage_pipelines.cli.arguments import at_least, body_limit
 from moengage_pipelines.cli.push_output import Progress, print_plan, print_report
 from moengage_pipelines.cli.reconcile import add_verify_sample, verify_after_push
+from moengage_pipelines.cli.windows import add_window_arguments, partition_of, window_of
 
 __all__ = ["register"]
 
@@ -56,10 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated columns to sort database rows by (a unique key): the delivery "
         "state recognises bodies sent before only when rows come in the same order",
     )
-    parser.add_argument("--time-column", help="timestamp column the time window filters on")
-    parser.add_argument("--window-start", help="window start, ISO 8601 (UTC if no zone)")
-    parser.add_argument("--window-end", help="window end (exclusive), ISO 8601")
-    parser.add_argument("--day", help="the UTC day YYYY-MM-DD as the window")
+    add_window_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="validate and pack; send nothing")
     parser.add_argument(
         "--max-body-bytes", type=body_limit, default=None,
@@ -132,36 +130,6 @@ def _duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=value * (unit or 1))
 
 
-def _window(args: argparse.Namespace) -> Any:
-    from moengage_pipelines.errors import ConfigError
-    from moengage_pipelines.sources import TimeWindow
-
-    if args.day and (args.window_start or args.window_end):
-        raise ConfigError("give --day or --window-start/--window-end, not both")
-    if bool(args.window_start) != bool(args.window_end):
-        raise ConfigError("--window-start and --window-end go together")
-    if not (args.day or args.window_start):
-        return None
-    if not args.time_column:
-        raise ConfigError("a time window needs --time-column")
-    try:
-        if args.day:
-            return TimeWindow.for_day(args.day)
-        return TimeWindow(args.window_start, args.window_end)
-    except ValueError as exc:
-        raise ConfigError(f"bad time window: {exc}") from None
-
-
-def _partition(window: Any) -> str | None:
-    """The state and dead-letter partition of a CLI push: its window, as text."""
-    if window is None:
-        return None
-    start, end = window.start, window.end
-    if end - start == dt.timedelta(days=1) and start.time() == dt.time(0):
-        return start.date().isoformat()
-    return f"{start.isoformat()}/{end.isoformat()}"
-
-
 def _run(args: argparse.Namespace) -> int:
     from moengage_pipelines.errors import ConfigError
     from moengage_pipelines.limits import TRANSITION_MAX_BYTES
@@ -175,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping)
     if mapping.entity != args.entity:
         raise ConfigError(f"{args.mapping} maps {mapping.entity}, not {args.entity}")
-    window = _window(args)
+    window = window_of(args)
     order_by = [c.strip() for c in args.order_by.split(",") if c.strip()] if args.order_by else None
     source = open_source(args.source, table=args.table, sql=args.sql, time_column=args.time_column,
                          order_by=order_by)
@@ -214,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         report = run_push(
             source, mapping, client, sync_name=args.sync_name or f"cli/{args.entity}",
-            partition=_partition(window), window=window, options=options,
+            partition=partition_of(window), window=window, options=options,
             dead_letters=stores.dead_letters(), catalog_state=stores.catalog_state(),
             ledger=stores.ledger(), since_last_run=args.since_last_run,
         )

@@ -23,10 +23,14 @@ import pyarrow as pa
 from moengage_pipelines.redaction import redact_url, scrub_secrets, url_secrets
 from moengage_pipelines.sources.base import DEFAULT_BATCH_ROWS, TimeWindow
 from moengage_pipelines.sources.batch_stream import conform_batches, plain_schema
-from moengage_pipelines.sources.errors import SourceError
+from moengage_pipelines.sources.errors import SourceError, first_line
 from moengage_pipelines.sources.extras import require_extra
-from moengage_pipelines.sources.time_column import require_time_column
-from moengage_pipelines.warehouse import ColumnNotFoundError, TableNotFoundError
+from moengage_pipelines.sources.projection import project_schema
+from moengage_pipelines.sources.select_query import (
+    TableOrQuerySource,
+    select_statement,
+)
+from moengage_pipelines.warehouse import TableNotFoundError
 
 __all__ = ["ADBCSource"]
 
@@ -41,7 +45,7 @@ _MISSING_TABLE = re.compile(r"no such table|does not exist|not found", re.IGNORE
 _SECRET_OPTION = re.compile(r"password|passphrase|secret|token|credential|private_key", re.I)
 
 
-class ADBCSource:
+class ADBCSource(TableOrQuerySource):
     """Rows of a table or query read through an ADBC driver, as Arrow record batches.
 
     Args:
@@ -69,34 +73,20 @@ class ADBCSource:
         match = _SCHEME.match(url.strip())
         if match is None:
             raise SourceError(f"not an adbc+<driver>:// URL: {redact_url(url)!r}")
-        if (table is None) == (sql is None):
-            raise SourceError("give exactly one of table= or sql=")
-        if table is not None and not _TABLE_NAME.fullmatch(table.strip()):
+        super().__init__(
+            table=table.strip() if table is not None else None, sql=sql,
+            time_column=time_column, order_by=order_by,
+        )
+        if self.table is not None and not _TABLE_NAME.fullmatch(self.table):
             raise SourceError(f"{table!r} is not a table name ([schema.]name)")
         self.url = url.strip()
         self.driver = match.group(1).lower()
-        self.table = table.strip() if table is not None else None
-        self.sql = sql.strip().rstrip(";") if sql is not None else None
-        self.time_column = time_column
-        self.order_by: tuple[str, ...] = (
-            (order_by,) if isinstance(order_by, str) else tuple(order_by or ())
-        )
         options = parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
         self._secrets = [
             *url_secrets(self.url),
             *(value for key, value in options if value and _SECRET_OPTION.search(key)),
         ]
         self._quote_char = _IDENTIFIER_QUOTE.get(self.driver, '"')
-
-    def describe(self) -> str:
-        """Return a one-line description, safe to log (no password)."""
-        what = f"table {self.table}" if self.table is not None else f"query {_short(self.sql)}"
-        when = f", time column {self.time_column}" if self.time_column else ""
-        order = f", ordered by {', '.join(self.order_by)}" if self.order_by else ""
-        return f"{self._shown_url} {what}{when}{order}"
-
-    def __repr__(self) -> str:
-        return f"ADBCSource({self.describe()!r})"
 
     def schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
         """Return the Arrow schema of the rows (of ``columns`` only, if given).
@@ -108,7 +98,7 @@ class ADBCSource:
         """
         with self._cursor() as cursor:
             schema = self._probe(cursor)
-        return _project(schema, columns, self._label)
+        return project_schema(schema, columns, self._label)
 
     def iter_batches(
         self,
@@ -126,37 +116,20 @@ class ADBCSource:
         """
         with self._cursor() as cursor:
             schema = self._probe(cursor)
-            projected = _project(schema, columns, self._label)
-            select = ", ".join(self._quote(name) for name in projected.names)
-            query = f"SELECT {select} FROM {self._relation}"
-            params: tuple[Any, ...] = ()
-            if window is not None:
-                field = require_time_column(schema, self.time_column, self._label)
-                column = self._quote(field.name)
-                first, second = self._placeholders()
-                query += f" WHERE {column} >= {first} AND {column} < {second}"
-                if pa.types.is_timestamp(field.type) and field.type.tz:
-                    params = (window.start, window.end)
-                else:  # naive timestamps and dates hold UTC wall-clock values
-                    params = (window.naive_start, window.naive_end)
-            if self.order_by:
-                _project(schema, self.order_by, self._label)  # names a missing column clearly
-                query += " ORDER BY " + ", ".join(self._quote(c) for c in self.order_by)
+            query, params = self._parameterized_select(
+                schema, columns, window, relation=self._relation, label=self._label,
+                quote=self._quote, placeholders=self._placeholders(),
+            )
             with self._translated():
-                cursor.execute(query, params or None)
+                cursor.execute(query, params)
                 reader = cursor.fetch_record_batch()
                 output = plain_schema(reader.schema)
                 yield from conform_batches(reader, output, batch_rows, self._label)
 
     # -- internals ----------------------------------------------------------------------------
 
-    @property
-    def _label(self) -> str:
-        return f"table {self.table!r}" if self.table is not None else f"query {_short(self.sql)}"
-
-    @property
-    def _relation(self) -> str:
-        return self.table if self.table is not None else f"({self.sql}) AS moengage_source"
+    def _location(self) -> str:
+        return self._shown_url
 
     @property
     def _shown_url(self) -> str:
@@ -172,7 +145,7 @@ class ADBCSource:
     def _probe(self, cursor: Any) -> pa.Schema:
         """The result's schema: from the driver without running the query when it can."""
         errors = _driver_manager_errors()
-        query = f"SELECT * FROM {self._relation}"
+        query = select_statement(["*"], self._relation)
         with self._translated():
             try:
                 return plain_schema(cursor.adbc_execute_schema(query))
@@ -222,7 +195,7 @@ class ADBCSource:
 
     def _error(self, exc: Exception, connecting: bool) -> SourceError:
         where = self._shown_url
-        reason = scrub_secrets(_first_line(str(exc)), self._secrets)
+        reason = scrub_secrets(first_line(str(exc)), self._secrets)
         if connecting and "Could not load" in str(exc):
             package = f"adbc-driver-{self.driver.replace('_', '-')}"
             return SourceError(
@@ -254,21 +227,3 @@ def _driver_location(driver: str) -> str:
 def _driver_manager_errors() -> Any:
     return require_extra("adbc_driver_manager", extra="adbc", what="an adbc+ source")
 
-
-def _project(schema: pa.Schema, columns: Sequence[str] | None, label: str) -> pa.Schema:
-    if columns is None:
-        return schema
-    for name in columns:
-        if schema.get_field_index(name) < 0:
-            raise ColumnNotFoundError(name, label, list(schema.names))
-    return pa.schema([schema.field(name) for name in columns])
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else "no details"
-
-
-def _short(sql: str | None, limit: int = 80) -> str:
-    text = " ".join((sql or "").split())
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

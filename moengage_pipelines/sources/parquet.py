@@ -33,8 +33,8 @@ from moengage_pipelines.sources.parquet_partitions import (
     window_filter,
 )
 from moengage_pipelines.sources.parquet_store import is_object_store, open_location, shown_uri
+from moengage_pipelines.sources.projection import project_schema
 from moengage_pipelines.sources.time_column import require_time_column
-from moengage_pipelines.warehouse import ColumnNotFoundError
 
 __all__ = ["ParquetSource"]
 
@@ -112,13 +112,7 @@ class ParquetSource:
         Raises:
             ColumnNotFoundError: If a requested column does not exist.
         """
-        schema = self.dataset.schema
-        if columns is None:
-            return schema
-        for name in columns:
-            if schema.get_field_index(name) < 0:
-                raise ColumnNotFoundError(name, self.describe(), list(schema.names))
-        return pa.schema([schema.field(name) for name in columns])
+        return project_schema(self.dataset.schema, columns, self.describe())
 
     def iter_batches(
         self,

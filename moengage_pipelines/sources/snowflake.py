@@ -23,8 +23,14 @@ import pyarrow as pa
 from moengage_pipelines.redaction import scrub_secrets
 from moengage_pipelines.sources.base import DEFAULT_BATCH_ROWS, TimeWindow
 from moengage_pipelines.sources.batch_stream import conform_batches
-from moengage_pipelines.sources.errors import SourceError
+from moengage_pipelines.sources.errors import SourceError, first_line
 from moengage_pipelines.sources.extras import require_extra
+from moengage_pipelines.sources.select_query import (
+    TableOrQuerySource,
+    select_statement,
+    window_bounds,
+    window_condition,
+)
 from moengage_pipelines.sources.snowflake_settings import SnowflakeSettings
 from moengage_pipelines.sources.snowflake_types import arrow_type, snowflake_type_name
 from moengage_pipelines.sources.time_column import require_time_column
@@ -41,7 +47,7 @@ _LOGIN_REFUSED = frozenset({390100, 390101, 390102, 390144, 390318, 394304, 2500
 _NO_WAREHOUSE = 606
 
 
-class SnowflakeSource:
+class SnowflakeSource(TableOrQuerySource):
     """Rows of a Snowflake table or query, streamed as Arrow record batches.
 
     Args:
@@ -69,29 +75,15 @@ class SnowflakeSource:
         time_column: str | None = None,
         order_by: str | Sequence[str] | None = None,
     ) -> None:
-        if (table is None) == (sql is None):
-            raise SourceError("give exactly one of table= or sql=")
-        if table is not None and not _TABLE_NAME.fullmatch(table.strip()):
+        super().__init__(
+            table=table.strip() if table is not None else None, sql=sql,
+            time_column=time_column, order_by=order_by,
+        )
+        if self.table is not None and not _TABLE_NAME.fullmatch(self.table):
             raise SourceError(f"{table!r} is not a Snowflake table name ([db.][schema.]name)")
         self.settings = (
             url if isinstance(url, SnowflakeSettings) else SnowflakeSettings.from_url(url)
         )
-        self.table = table.strip() if table is not None else None
-        self.sql = sql.strip().rstrip(";") if sql is not None else None
-        self.time_column = time_column
-        self.order_by: tuple[str, ...] = (
-            (order_by,) if isinstance(order_by, str) else tuple(order_by or ())
-        )
-
-    def describe(self) -> str:
-        """Return a one-line description, safe to log (no password or passphrase)."""
-        what = f"table {self.table}" if self.table is not None else f"query {_short(self.sql)}"
-        when = f", time column {self.time_column}" if self.time_column else ""
-        order = f", ordered by {', '.join(self.order_by)}" if self.order_by else ""
-        return f"{self.settings.describe()} {what}{when}{order}"
-
-    def __repr__(self) -> str:
-        return f"SnowflakeSource({self.describe()!r})"
 
     def schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
         """Return the Arrow schema of the rows (of ``columns`` only), reading no rows.
@@ -122,16 +114,13 @@ class SnowflakeSource:
         with self._cursor() as cursor:
             schema = self._described(cursor)
             output = [_renamed(schema, name, self._label) for name in columns or schema.names]
-            select = ", ".join(
-                f"{_quote(_resolve(schema, f.name, self._label))} AS {_quote(f.name)}"
-                for f in output
+            query = select_statement(
+                [f"{_quote(_resolve(schema, f.name, self._label))} AS {_quote(f.name)}"
+                 for f in output],
+                self._relation,
+                where=self._window_condition(schema, window) if window is not None else None,
+                order_by=[_quote(_resolve(schema, name, self._label)) for name in self.order_by],
             )
-            query = f"SELECT {select} FROM {self._relation}"
-            if window is not None:
-                query += " WHERE " + self._window_condition(schema, window)
-            if self.order_by:
-                order = [_quote(_resolve(schema, name, self._label)) for name in self.order_by]
-                query += " ORDER BY " + ", ".join(order)
             with self._translated():
                 cursor.execute(query)
                 # The connector yields each result chunk as a small ``pa.Table``.
@@ -142,13 +131,8 @@ class SnowflakeSource:
 
     # -- internals ----------------------------------------------------------------------------
 
-    @property
-    def _label(self) -> str:
-        return f"table {self.table!r}" if self.table is not None else f"query {_short(self.sql)}"
-
-    @property
-    def _relation(self) -> str:
-        return self.table if self.table is not None else f"({self.sql}) AS moengage_source"
+    def _location(self) -> str:
+        return self.settings.describe()  # no password or passphrase
 
     def _described(self, cursor: Any) -> pa.Schema:
         """The result's schema from ``cursor.describe`` (the query is compiled, not run)."""
@@ -156,7 +140,7 @@ class SnowflakeSource:
             "snowflake.connector.constants", extra="snowflake", what="the Snowflake source"
         ).FIELD_ID_TO_NAME
         with self._translated():
-            described = cursor.describe(f"SELECT * FROM {self._relation} LIMIT 0")
+            described = cursor.describe(select_statement(["*"], self._relation) + " LIMIT 0")
         fields = []
         for column in described:
             name = snowflake_type_name(column.type_code, names)
@@ -175,15 +159,15 @@ class SnowflakeSource:
         name = _resolve(schema, self.time_column or "", self._label)
         field = require_time_column(schema, name, self._label)
         # Literals written from datetimes (digits and separators only): no parameter binding,
-        # so a "%" in the user's sql= needs no escaping.
-        if pa.types.is_timestamp(field.type) and field.type.tz:
-            start = f"'{window.start.isoformat(sep=' ')}'::TIMESTAMP_TZ"
-            end = f"'{window.end.isoformat(sep=' ')}'::TIMESTAMP_TZ"
-        else:  # TIMESTAMP_NTZ holds UTC wall-clock values; a DATE compares as its midnight.
-            start = f"'{window.naive_start.isoformat(sep=' ')}'::TIMESTAMP_NTZ"
-            end = f"'{window.naive_end.isoformat(sep=' ')}'::TIMESTAMP_NTZ"
-        column = _quote(name)
-        return f"{column} >= {start} AND {column} < {end}"
+        # so a "%" in the user's sql= needs no escaping. TIMESTAMP_NTZ holds UTC wall-clock
+        # values; a DATE compares as its midnight.
+        start, end = window_bounds(field, window)
+        kind = "TIMESTAMP_TZ" if start.tzinfo else "TIMESTAMP_NTZ"
+        return window_condition(
+            _quote(name),
+            f"'{start.isoformat(sep=' ')}'::{kind}",
+            f"'{end.isoformat(sep=' ')}'::{kind}",
+        )
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -215,7 +199,7 @@ class SnowflakeSource:
 
     def _error(self, exc: Any, errors: Any, connecting: bool) -> SourceError:
         where = self.settings.describe()
-        reason = scrub_secrets(_first_line(getattr(exc, "msg", None) or str(exc)),
+        reason = scrub_secrets(first_line(getattr(exc, "msg", None) or str(exc)),
                                self.settings.secrets())
         number = getattr(exc, "errno", None)
         if number == _NOT_FOUND and self.table is not None:
@@ -249,12 +233,3 @@ def _renamed(schema: pa.Schema, name: str, label: str) -> pa.Field:
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
-
-def _first_line(text: str) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else "no details"
-
-
-def _short(sql: str | None, limit: int = 80) -> str:
-    text = " ".join((sql or "").split())
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

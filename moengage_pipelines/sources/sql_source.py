@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import pyarrow as pa
 
 from moengage_pipelines.sources.base import DEFAULT_BATCH_ROWS, TimeWindow
-from moengage_pipelines.sources.errors import SourceError
-from moengage_pipelines.sources.time_column import require_time_column
-from moengage_pipelines.warehouse import ColumnNotFoundError, Warehouse
+from moengage_pipelines.sources.projection import project_schema
+from moengage_pipelines.sources.select_query import (
+    TableOrQuerySource,
+    relation_label,
+    select_statement,
+)
+from moengage_pipelines.warehouse import Warehouse
 from moengage_pipelines.warehouse.identifiers import quote_identifier
 
 __all__ = ["SQLSource"]
 
 
-class SQLSource(abc.ABC):
+class SQLSource(TableOrQuerySource):
     """A table or a query in a warehouse, streamed as record batches.
 
     Args:
@@ -34,40 +37,9 @@ class SQLSource(abc.ABC):
             rows come in the same order, so give a unique key here.
     """
 
-    def __init__(
-        self,
-        *,
-        table: str | None = None,
-        sql: str | None = None,
-        time_column: str | None = None,
-        order_by: str | Sequence[str] | None = None,
-    ) -> None:
-        if (table is None) == (sql is None):
-            raise SourceError("give exactly one of table= or sql=")
-        self.table = table
-        self.sql = sql.strip().rstrip(";") if sql is not None else None
-        self.time_column = time_column
-        self.order_by: tuple[str, ...] = (
-            (order_by,) if isinstance(order_by, str) else tuple(order_by or ())
-        )
-
     @abc.abstractmethod
     def _open(self) -> tuple[Warehouse, bool]:
         """Return the warehouse to read and whether this source must close it afterwards."""
-
-    @abc.abstractmethod
-    def _location(self) -> str:
-        """Describe the database (without secrets)."""
-
-    def describe(self) -> str:
-        """Return a one-line description, safe to log."""
-        what = f"table {self.table}" if self.table is not None else f"query {_short(self.sql)}"
-        when = f", time column {self.time_column}" if self.time_column else ""
-        order = f", ordered by {', '.join(self.order_by)}" if self.order_by else ""
-        return f"{self._location()} {what}{when}{order}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.describe()!r})"
 
     def schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
         """Return the Arrow schema of the rows (of ``columns`` only, if given).
@@ -78,9 +50,9 @@ class SQLSource(abc.ABC):
         """
         warehouse, owned = self._open()
         try:
-            relation, label = self._relation(warehouse)
-            schema = warehouse.schema_of(f"SELECT * FROM {relation}")
-            return _project(schema, columns, label)
+            relation, label = self._resolved(warehouse)
+            schema = warehouse.schema_of(select_statement(["*"], relation))
+            return project_schema(schema, columns, label)
         finally:
             if owned:
                 warehouse.close()
@@ -100,46 +72,21 @@ class SQLSource(abc.ABC):
         """
         warehouse, owned = self._open()
         try:
-            relation, label = self._relation(warehouse)
-            schema = warehouse.schema_of(f"SELECT * FROM {relation}")
-            projected = _project(schema, columns, label)
-            select = ", ".join(quote_identifier(name) for name in projected.names)
-            query = f"SELECT {select} FROM {relation}"
-            params: list[Any] = []
-            if window is not None:
-                field = require_time_column(schema, self.time_column, label)
-                column = quote_identifier(field.name)
-                query += f" WHERE {column} >= $1 AND {column} < $2"
-                if pa.types.is_timestamp(field.type) and field.type.tz:
-                    params = [window.start, window.end]
-                else:
-                    # Naive timestamps (and dates) hold UTC wall-clock values.
-                    params = [window.naive_start, window.naive_end]
-            if self.order_by:
-                _project(schema, self.order_by, label)  # names a missing column clearly
-                query += " ORDER BY " + ", ".join(quote_identifier(c) for c in self.order_by)
-            yield from warehouse.read_batches(query, batch_rows, params or None)
+            relation, label = self._resolved(warehouse)
+            schema = warehouse.schema_of(select_statement(["*"], relation))
+            query, params = self._parameterized_select(
+                schema, columns, window, relation=relation, label=label,
+                quote=quote_identifier, placeholders=("$1", "$2"),
+            )
+            yield from warehouse.read_batches(query, batch_rows, list(params) if params else None)
         finally:
             if owned:
                 warehouse.close()
 
-    def _relation(self, warehouse: Warehouse) -> tuple[str, str]:
+    def _resolved(self, warehouse: Warehouse) -> tuple[str, str]:
         """Return the SQL to select from and a label for error messages."""
         if self.table is not None:
             name = warehouse.require_table(self.table)
-            return name.sql, f"table {str(name)!r}"
-        return f"({self.sql}) AS moengage_source", f"query {_short(self.sql)}"
+            return name.sql, relation_label(str(name), None)
+        return self._relation, self._label
 
-
-def _project(schema: pa.Schema, columns: Sequence[str] | None, label: str) -> pa.Schema:
-    if columns is None:
-        return schema
-    for name in columns:
-        if schema.get_field_index(name) < 0:
-            raise ColumnNotFoundError(name, label, list(schema.names))
-    return pa.schema([schema.field(name) for name in columns])
-
-
-def _short(sql: str | None, limit: int = 80) -> str:
-    text = " ".join((sql or "").split())
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

@@ -95,3 +95,10 @@ def state_url(request, tmp_path: Path) -> Iterator[str]:
     finally:
         with Warehouse.open(dsn) as warehouse:
             warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def state(state_url: str) -> Iterator[Warehouse]:
+    """The delivery state opened in this process: a DuckDB file or a fresh PostgreSQL schema."""
+    with Warehouse.open(state_url) as warehouse:
+        yield warehouse

@@ -8,11 +8,7 @@ were in flight at the kill (sent, answer never recorded) may be there twice.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,8 +19,8 @@ import yaml
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.push.ledger import PushLedger
 from moengage_pipelines.warehouse import Warehouse
+from tests.push.cli_process import emulator_env, kill_once, push_command
 
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 3_000
 MAPPING = {
     "entity": "events", "customer_id": "uid", "event_name": "Bought",
@@ -40,17 +36,7 @@ def _command(tmp_path: Path, url: str, state: str) -> tuple[list[str], dict[str,
             "note": [f"row-{i:05d}" for i in range(ROWS)],
         }), source)
         (tmp_path / "events.yml").write_text(yaml.safe_dump(MAPPING))
-    command = [
-        sys.executable, "-m", "moengage_pipelines.cli", "push", "events",
-        "--source", str(source), "--mapping", str(tmp_path / "events.yml"),
-        "--state", state, "--max-body-bytes", "2000", "--concurrency", "3",
-    ]
-    env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "MOENGAGE_BASE_URL": url,
-        "MOENGAGE_WORKSPACE_ID": "TEST_WORKSPACE", "MOENGAGE_DATA_API_KEY": "test-data-key",
-        "MOENGAGE_CAMPAIGN_API_KEY": "test-campaign-key", "MOENGAGE_RATE_BUDGET_STORE": "memory",
-    }
-    return command, env
+    return push_command("events", source, tmp_path / "events.yml", state), emulator_env(url)
 
 
 def _notes(emulator) -> Counter:
@@ -64,17 +50,7 @@ def test_sigkill_then_the_same_command_loses_nothing(
     # Slow answers keep bodies in flight, so the kill lands while requests are out.
     emulator.faults.add(FaultRule(endpoint="transition", kind="latency", seconds=0.05))
     command, env = _command(tmp_path, moengage_emulator_server.url, state_url)
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while sum(_notes(emulator).values()) < ROWS // 3:
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the push did not get going"
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    kill_once(command, env, lambda: sum(_notes(emulator).values()) >= ROWS // 3)
     before = sum(_notes(emulator).values())
     assert 0 < before < ROWS
 

@@ -7,12 +7,8 @@ DuckDB or PostgreSQL (``state_url``), and is killed while bodies are in flight.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,8 +18,8 @@ import yaml
 from moengage_pipelines.emulator.faults import FaultRule
 from moengage_pipelines.push.diff import SYNC_STATE_TABLE
 from moengage_pipelines.warehouse import Warehouse
+from tests.push.cli_process import emulator_env, kill_once, push_command
 
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 3_000
 MAPPING = {"entity": "users", "customer_id": "uid", "attributes": {"note": "note"}}
 
@@ -35,17 +31,7 @@ def _command(tmp_path: Path, url: str, state: str) -> tuple[list[str], dict[str,
         "note": [f"note-{i:05d}" for i in range(ROWS)],
     }), source)
     (tmp_path / "users.yml").write_text(yaml.safe_dump(MAPPING))
-    command = [
-        sys.executable, "-m", "moengage_pipelines.cli", "push", "users",
-        "--source", str(source), "--mapping", str(tmp_path / "users.yml"),
-        "--state", state, "--max-body-bytes", "2000", "--concurrency", "3",
-    ]
-    env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "MOENGAGE_BASE_URL": url,
-        "MOENGAGE_WORKSPACE_ID": "TEST_WORKSPACE", "MOENGAGE_DATA_API_KEY": "test-data-key",
-        "MOENGAGE_CAMPAIGN_API_KEY": "test-campaign-key", "MOENGAGE_RATE_BUDGET_STORE": "memory",
-    }
-    return command, env
+    return push_command("users", source, tmp_path / "users.yml", state), emulator_env(url)
 
 
 def _sent(stdout: str) -> int:
@@ -58,18 +44,8 @@ def test_sigkill_then_the_same_command_sends_exactly_the_unconfirmed_rows(
     emulator = moengage_emulator_server.emulator
     emulator.faults.add(FaultRule(endpoint="transition", kind="latency", seconds=0.1))
     command, env = _command(tmp_path, moengage_emulator_server.url, state_url)
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        # Past two thirds, confirmations (written at least every second) are in the state.
-        while len(emulator.inspect.users()) < 2 * ROWS // 3:
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the push did not get going"
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    # Past two thirds, confirmations (written at least every second) are in the state.
+    kill_once(command, env, lambda: len(emulator.inspect.users()) >= 2 * ROWS // 3)
     assert len(emulator.inspect.users()) < ROWS
 
     with Warehouse.open(state_url) as warehouse:

@@ -4,12 +4,9 @@ PostgreSQL: unchanged rows are not sent, changed and new rows are, failed rows c
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from moengage_pipelines.emulator.faults import FaultRule
@@ -17,9 +14,8 @@ from moengage_pipelines.push.diff import SYNC_STATE_TABLE
 from moengage_pipelines.push.ledger import PushLedger
 from moengage_pipelines.push.options import PushOptions
 from moengage_pipelines.push.pipeline import run_push
-from moengage_pipelines.sources import ParquetSource
 from moengage_pipelines.warehouse import Warehouse
-from tests.push.test_state import server_client
+from tests.push.test_state import server_client, transition_requests, write_source
 
 USERS = {"entity": "users", "customer_id": "uid", "first_name": "first",
          "attributes": {"plan": "plan"}}
@@ -36,31 +32,6 @@ def users(n: int, plans: dict[int, str] | None = None, ids: list[int] | None = N
     })
 
 
-def source(path: Path, table: pa.Table) -> ParquetSource:
-    pq.write_table(table, path)
-    return ParquetSource(path)
-
-
-def requests(emulator) -> int:
-    return emulator.inspect.counters().get("transition", {}).get("requests", 0)
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def state(request, tmp_path: Path) -> Iterator[Warehouse]:
-    """The state store: a DuckDB file or a fresh PostgreSQL schema."""
-    if request.param == "duckdb":
-        with Warehouse.open(f"duckdb:///{tmp_path / 'state.duckdb'}") as warehouse:
-            yield warehouse
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"diff_{uuid.uuid4().hex[:12]}"
-    with Warehouse.open(dsn, schema=schema) as warehouse:
-        try:
-            yield warehouse
-        finally:
-            warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def server(moengage_emulator_server):
     return moengage_emulator_server
@@ -73,7 +44,7 @@ def client(server):
 
 
 def push(path: Path, table: pa.Table, client, state: Warehouse, **options):
-    return run_push(source(path, table), USERS, client, sync_name="users",
+    return run_push(write_source(path, table), USERS, client, sync_name="users",
                     ledger=PushLedger(state), dead_letters=None,
                     options=PushOptions(**{**OPTIONS.__dict__, **options}))
 
@@ -81,11 +52,11 @@ def push(path: Path, table: pa.Table, client, state: Warehouse, **options):
 def test_unchanged_resync_sends_nothing(tmp_path, server, client, state):
     first = push(tmp_path / "a.parquet", users(500), client, state)
     assert first.users_sent == 500 and first.rows_new == 500
-    before = requests(server.emulator)
+    before = transition_requests(server.emulator)
 
     again = push(tmp_path / "b.parquet", users(500), client, state)
 
-    assert requests(server.emulator) == before
+    assert transition_requests(server.emulator) == before
     assert (again.bodies, again.users_sent, again.rows_unchanged) == (0, 0, 500)
     assert again.ok and again.rows_unaccounted == 0
 
@@ -151,9 +122,9 @@ def test_a_repeated_key_last_occurrence_wins(tmp_path, server, client, state):
 def test_a_dry_run_classifies_and_writes_nothing(tmp_path, server, client, state):
     push(tmp_path / "a.parquet", users(200), client, state)
     rows_before = state.query(f"SELECT * FROM {SYNC_STATE_TABLE} ORDER BY row_key")
-    dry = run_push(source(tmp_path / "b.parquet", users(210, plans={3: "gold"})), USERS, None,
-                   sync_name="users", ledger=PushLedger(state), dead_letters=None,
-                   options=PushOptions(max_body_bytes=4_000, dry_run=True))
+    changed = write_source(tmp_path / "b.parquet", users(210, plans={3: "gold"}))
+    dry = run_push(changed, USERS, None, sync_name="users", ledger=PushLedger(state),
+                   dead_letters=None, options=PushOptions(max_body_bytes=4_000, dry_run=True))
     assert (dry.rows_new, dry.rows_changed, dry.rows_unchanged) == (10, 1, 199)
     assert dry.users_sent == 11
     assert state.query(f"SELECT * FROM {SYNC_STATE_TABLE} ORDER BY row_key").equals(rows_before)
@@ -168,9 +139,9 @@ def test_catalog_items_are_diffed_and_mirror_mode_still_sees_unchanged_ones(
     mirror = {**MAPPING, "mirror": True}
 
     def catalog_push(name: str, skus: list[str], price: float = 9.5):
-        return run_push(source(tmp_path / name, pa.table(_items(skus, price))), mirror, client,
-                        sync_name="catalog", ledger=PushLedger(state), dead_letters=None,
-                        catalog_state=WarehouseCatalogState(state))
+        rows = write_source(tmp_path / name, pa.table(_items(skus, price)))
+        return run_push(rows, mirror, client, sync_name="catalog", ledger=PushLedger(state),
+                        dead_letters=None, catalog_state=WarehouseCatalogState(state))
 
     first = catalog_push("a.parquet", ["s-1", "s-2", "s-3"])
     assert first.items_sent == 3

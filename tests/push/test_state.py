@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,22 +75,6 @@ def transition_requests(emulator) -> int:
     return emulator.inspect.counters().get("transition", {}).get("requests", 0)
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def results(request, tmp_path: Path) -> Iterator[Warehouse]:
-    """The results warehouse holding the ledger: a DuckDB file or a fresh Postgres schema."""
-    if request.param == "duckdb":
-        with Warehouse.open(f"duckdb:///{tmp_path / 'results.duckdb'}") as warehouse:
-            yield warehouse
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"ledger_{uuid.uuid4().hex[:12]}"
-    with Warehouse.open(dsn, schema=schema) as warehouse:
-        try:
-            yield warehouse
-        finally:
-            warehouse.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def duckdb_results(tmp_path: Path) -> Iterator[Warehouse]:
     with Warehouse.open(f"duckdb:///{tmp_path / 'results.duckdb'}") as warehouse:
@@ -120,9 +103,9 @@ def client(server) -> Iterator[MoEngageClient]:
         yield instance
 
 
-def test_rerun_of_a_sent_events_partition_sends_nothing(tmp_path, server, client, results):
+def test_rerun_of_a_sent_events_partition_sends_nothing(tmp_path, server, client, state):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 1_500))
-    ledger = PushLedger(results)
+    ledger = PushLedger(state)
     first = run_push(source, EVENTS, client, sync_name="events", partition="2025-01-01",
                      options=OPTIONS, ledger=ledger)
     assert first.ok and first.bodies > 10 and first.events_sent == 1_500
@@ -155,10 +138,10 @@ def test_another_partition_or_sync_is_not_skipped(tmp_path, server, client, duck
 
 
 def test_refused_bodies_are_sent_by_the_next_run_and_every_event_arrives_once(
-    tmp_path, server, results
+    tmp_path, server, state
 ):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 1_500))
-    ledger = PushLedger(results)
+    ledger = PushLedger(state)
     # From the sixth request on, MoEngage answers 500 to every attempt.
     server.emulator.faults.add(FaultRule(endpoint="transition", kind="error", status=500,
                                          after=5))
@@ -186,9 +169,9 @@ class PushInterruptedError(Exception):
     """Stands for whatever stops a push midway (a deploy, a cancelled run)."""
 
 
-def test_interrupted_push_resumes_at_the_first_unsent_body(tmp_path, server, client, results):
+def test_interrupted_push_resumes_at_the_first_unsent_body(tmp_path, server, client, state):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 2_000))
-    ledger = PushLedger(results)
+    ledger = PushLedger(state)
 
     def stop_after_five_bodies(report) -> None:
         if report.bodies >= 5:
@@ -287,9 +270,9 @@ def test_killed_process_resumes_losing_nothing_and_doubling_only_bodies_in_fligh
     assert runs[0]["status"] == "running"  # the killed push never finished
 
 
-def test_ambiguous_events_body_is_resent_by_default(tmp_path, server, client, results):
+def test_ambiguous_events_body_is_resent_by_default(tmp_path, server, client, state):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 1_000))
-    ledger = PushLedger(results)
+    ledger = PushLedger(state)
     # The third body is applied, then its answer is lost: at least once, the client sends it
     # again and that body's events arrive twice, nothing is lost.
     server.emulator.faults.add(FaultRule(endpoint="transition", kind="reset", after=2, count=1))
@@ -306,11 +289,11 @@ def test_ambiguous_events_body_is_resent_by_default(tmp_path, server, client, re
 
 
 def test_ambiguous_events_body_is_held_under_never_and_resent_on_request(
-    tmp_path, server, client, results
+    tmp_path, server, client, state
 ):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 1_000))
-    ledger = PushLedger(results)
-    letters = DeadLetterWriter(results)
+    ledger = PushLedger(state)
+    letters = DeadLetterWriter(state)
     never = PushOptions(max_body_bytes=4_000, resend="never")
     # At most once: the client must not retry the body whose answer was lost either.
     server.emulator.faults.add(FaultRule(endpoint="transition", kind="reset", after=2, count=1))
@@ -368,8 +351,8 @@ def test_ambiguous_users_body_is_resent_by_default(tmp_path, server, duckdb_resu
     assert len(server.emulator.inspect.users()) == 300
 
 
-def test_changed_rows_are_sent_and_unchanged_rows_left_out(tmp_path, server, client, results):
-    ledger = PushLedger(results)
+def test_changed_rows_are_sent_and_unchanged_rows_left_out(tmp_path, server, client, state):
+    ledger = PushLedger(state)
     first = run_push(write_source(tmp_path / "v1.parquet", user_rows(400)), USERS, client,
                      sync_name="users", options=OPTIONS, ledger=ledger)
     assert first.bodies > 5
@@ -414,15 +397,15 @@ def test_identical_bodies_in_one_partition_are_each_sent_once(tmp_path, server, 
     assert notes(server.emulator) == Counter({"row-00007": 600})
 
 
-def test_dry_runs_read_the_ledger_but_never_write_it(tmp_path, server, client, results):
+def test_dry_runs_read_the_ledger_but_never_write_it(tmp_path, server, client, state):
     source = write_source(tmp_path / "events.parquet", event_rows(0, 500))
-    ledger = PushLedger(results)
+    ledger = PushLedger(state)
     dry = PushOptions(max_body_bytes=4_000, dry_run=True)
 
     planned = run_push(source, EVENTS, None, sync_name="events", options=dry, ledger=ledger)
     assert planned.bodies > 0 and planned.bodies_skipped == 0
-    assert not results.table_exists(PushLedger.DEFAULT_TABLE)
-    assert not results.table_exists(PushLedger.DEFAULT_RUNS_TABLE)
+    assert not state.table_exists(PushLedger.DEFAULT_TABLE)
+    assert not state.table_exists(PushLedger.DEFAULT_RUNS_TABLE)
 
     sent = run_push(source, EVENTS, client, sync_name="events", options=OPTIONS, ledger=ledger)
     rows = ledger.read().num_rows

@@ -16,7 +16,6 @@ from moengage_pipelines.push.ledger import PushLedger
 from moengage_pipelines.push.options import PushOptions
 from moengage_pipelines.push.pipeline import run_push
 from moengage_pipelines.sources import ParquetSource, TimeWindow
-from tests.push.test_diff_sync import state  # noqa: F401  (the DuckDB / PostgreSQL store)
 from tests.push.test_state import server_client
 
 EVENTS = {"entity": "events", "customer_id": "uid", "event_name": "Bought",
@@ -44,7 +43,7 @@ def server(moengage_emulator_server):
     return moengage_emulator_server
 
 
-def test_every_push_leaves_one_row_with_its_counts(tmp_path, server, state):  # noqa: F811
+def test_every_push_leaves_one_row_with_its_counts(tmp_path, server, state):
     path = tmp_path / "users.parquet"
     pq.write_table(pa.table({"uid": ["user-a", "user-b", "user-c", "null"]}), path)
     server.emulator.faults.add(FaultRule(endpoint="transition", kind="error", count=1))
@@ -61,7 +60,7 @@ def test_every_push_leaves_one_row_with_its_counts(tmp_path, server, state):  # 
     assert second["finished_at"] >= second["started_at"]
 
 
-def test_a_push_that_raises_is_recorded_as_an_error(tmp_path, server, state):  # noqa: F811
+def test_a_push_that_raises_is_recorded_as_an_error(tmp_path, server, state):
     path = tmp_path / "users.parquet"
     pq.write_table(pa.table({"uid": ["user-a"]}), path)
     with server_client(server) as client, pytest.raises(Exception, match="no_such_column"):
@@ -72,7 +71,7 @@ def test_a_push_that_raises_is_recorded_as_an_error(tmp_path, server, state):  #
     assert run["rows_sent"] == 0
 
 
-def test_since_last_run_needs_the_state_and_no_window(tmp_path, state):  # noqa: F811
+def test_since_last_run_needs_the_state_and_no_window(tmp_path, state):
     path = tmp_path / "users.parquet"
     pq.write_table(pa.table({"uid": ["user-a"]}), path)
     with pytest.raises(ConfigError, match="since_last_run computes the window"):
@@ -86,7 +85,7 @@ def test_since_last_run_needs_the_state_and_no_window(tmp_path, state):  # noqa:
                  options=PushOptions(dry_run=True))
 
 
-def test_since_last_run_sends_new_and_late_events_once(tmp_path, server, state):  # noqa: F811
+def test_since_last_run_sends_new_and_late_events_once(tmp_path, server, state):
     ledger = PushLedger(state)
     with server_client(server) as client:
         def push(path, minutes, now_minutes):

@@ -20,6 +20,7 @@ from moengage_pipelines.sources import (
     open_source,
 )
 from moengage_pipelines.warehouse import ColumnNotFoundError, TableNotFoundError
+from tests.push.cli_data import EVENTS_MAPPING
 from tests.sources.factories import read_all
 
 pytest.importorskip("adbc_driver_manager")
@@ -28,15 +29,6 @@ pytest.importorskip("adbc_driver_sqlite")
 START = dt.datetime(2025, 5, 1)
 # Row i happens START + 7h * i: ids 0..11 span three UTC days. Inserted in a shuffled order.
 IDS = [7, 2, 11, 0, 5, 9, 1, 10, 3, 6, 8, 4]
-
-EVENTS_MAPPING = """
-entity: events
-customer_id: uid
-event_name: Purchase
-event_time_column: at
-attributes: [price]
-"""
-
 
 def _moment(i: int) -> dt.datetime:
     return START + dt.timedelta(hours=7 * i)
