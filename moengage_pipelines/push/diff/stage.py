@@ -43,7 +43,8 @@ __all__ = ["CONFIRM_ROWS", "DiffCounts", "DiffSync"]
 
 # The run's file spills to disk beyond this (memory stays flat however many rows).
 _LOCAL_MEMORY_LIMIT = "64MB"
-# The cap on a DuckDB store's memory while a diff runs in it (it spills beyond).
+# The cap on a DuckDB store's memory while a diff runs in it, its writes included (it spills
+# beyond; the hashes are written in slices that fit, see ``RowHashes``).
 _STORE_MEMORY_LIMIT = "96MB"
 # The run's temporary tables: every row scanned, the last of each key, the rows to send.
 _RUN = "moengage_diff_run"
@@ -124,8 +125,8 @@ class DiffSync:
         if workspace is not None:
             self._local = workspace
             # The store's buffer pool would otherwise keep up to most of the machine's memory
-            # while the run's rows are hashed and compared (temporary tables spill); capped
-            # until then, restored before anything is written to the hashes.
+            # while the run's rows are hashed, compared and confirmed (temporary tables
+            # spill); capped until the stage closes.
             self._restore_limit = str(
                 workspace.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
             )
@@ -215,9 +216,7 @@ class DiffSync:
             self._count(classes)
             if not self.full:
                 local.execute(f"DELETE FROM {_CHOSEN} WHERE class = 'unchanged'")
-            # Writes to the hashes update their index, which cannot spill: uncapped again.
-            self._uncap()
-            if self.counts.to_send:  # an empty upsert would still load the whole index
+            if self.counts.to_send:
                 self.hashes.mark_pending_from(_CHOSEN, self.window_end)
         else:
             local.execute(
