@@ -113,6 +113,12 @@ class RowHashes:
             f"FROM {relation} AS l LEFT JOIN ({hashes}) AS s USING (row_key)"
         )
 
+    def stored_keys(self) -> int:
+        """How many keys the hash table holds (every sync's): the size of its index."""
+        if not self._exists:
+            return 0
+        return int(self.warehouse.query(f"SELECT count(*) FROM {self.table}").column(0)[0].as_py())
+
     def mark_pending_from(self, relation: str, window_end: datetime | None = None) -> None:
         """:meth:`mark_pending` for the rows of a relation in :attr:`workspace`."""
         if self.read_only or self._cursor is None:
@@ -279,10 +285,12 @@ class RowHashes:
             )
             count = int(cursor.sql(f"SELECT count(*) FROM {missing}").fetchall()[0][0])
             for start in range(0, count, INSERT_ROWS):
-                cursor.execute(self._upsert_sql(
-                    numbered_slice(missing, start, INSERT_ROWS), window_end, assignments,
-                    pending=pending, push_id=push_id, condition=condition,
-                ).replace("{table}", self.table))
+                # A plain insert: the store lacked these keys (an upsert is far slower).
+                source = self._rows_sql(
+                    numbered_slice(missing, start, INSERT_ROWS), window_end, pending=pending,
+                    push_id=push_id,
+                )
+                cursor.execute(f"INSERT INTO {self.table} BY NAME {source}")
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {rows}")
             cursor.execute(f"DROP TABLE IF EXISTS {missing}")
