@@ -46,9 +46,6 @@ _LOCAL_MEMORY_LIMIT = "64MB"
 # The cap on a DuckDB store's memory while a diff runs in it, its writes included (it spills
 # beyond; the hashes are written in slices that fit, see ``RowHashes``).
 _STORE_MEMORY_MB = 96
-# While new keys are inserted, the store's primary key index stays in memory (it cannot
-# spill): the cap grows by this much per key of the table then (about 3x what it takes).
-_INDEX_BYTES_PER_KEY = 96
 # The run's temporary tables: every row scanned, the last of each key, the rows to send.
 _RUN = "moengage_diff_run"
 _LATEST = "moengage_diff_latest"
@@ -134,6 +131,8 @@ class DiffSync:
                 workspace.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
             )
             workspace.execute(f"SET memory_limit = '{_STORE_MEMORY_MB}MB'")
+            assert hashes is not None
+            hashes.memory_cap_mb = _STORE_MEMORY_MB
         else:
             # In memory up to the limit, then spilled to the run's folder.
             self._local = duckdb.connect(":memory:")
@@ -219,10 +218,6 @@ class DiffSync:
             self._count(classes)
             if not self.full:
                 local.execute(f"DELETE FROM {_CHOSEN} WHERE class = 'unchanged'")
-            if self.counts.new:
-                keys = self.hashes.stored_keys() + self.counts.new
-                allowance = _STORE_MEMORY_MB + keys * _INDEX_BYTES_PER_KEY // 2**20
-                local.execute(f"SET memory_limit = '{allowance}MB'")
             if self.counts.to_send:
                 self.hashes.mark_pending_from(_CHOSEN, self.window_end)
         else:

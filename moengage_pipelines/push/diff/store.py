@@ -35,6 +35,9 @@ STAGING_TABLE = "moengage_sync_staging"
 # its commit is checkpointed.
 UPDATE_ROWS = 262_144
 INSERT_ROWS = 65_536
+# While new keys are inserted, the primary key's index stays in memory (it cannot spill): a
+# capped store's cap grows by this much per key of the table then (about 3x what it takes).
+INDEX_BYTES_PER_KEY = 96
 
 
 class RowHashes:
@@ -82,6 +85,8 @@ class RowHashes:
             self._cursor = warehouse.connection.cursor()
             self._cursor.execute("SET TimeZone = 'UTC'")
         self._token = uuid.uuid4().hex
+        # The cap a diff put on a DuckDB store (MB); None: not capped.
+        self.memory_cap_mb: int | None = None
 
     @property
     def workspace(self) -> duckdb.DuckDBPyConnection | None:
@@ -112,12 +117,6 @@ class RowHashes:
             "WHEN s.synced IS NULL THEN 'new' ELSE 'changed' END AS class "
             f"FROM {relation} AS l LEFT JOIN ({hashes}) AS s USING (row_key)"
         )
-
-    def stored_keys(self) -> int:
-        """How many keys the hash table holds (every sync's): the size of its index."""
-        if not self._exists:
-            return 0
-        return int(self.warehouse.query(f"SELECT count(*) FROM {self.table}").column(0)[0].as_py())
 
     def mark_pending_from(self, relation: str, window_end: datetime | None = None) -> None:
         """:meth:`mark_pending` for the rows of a relation in :attr:`workspace`."""
@@ -262,6 +261,7 @@ class RowHashes:
             "row_number, row_number() OVER (PARTITION BY row_key ORDER BY row_number DESC) AS "
             f"occurrence FROM {relation} AS src) AS r WHERE r.occurrence = 1"
         )
+        capped = False
         try:
             total = int(cursor.sql(f"SELECT count(*) FROM {rows}").fetchall()[0][0])
             also = f" AND ({condition})" if condition else ""
@@ -284,6 +284,11 @@ class RowHashes:
                 f"WHERE {self._scope}) AS s USING (row_key)"
             )
             count = int(cursor.sql(f"SELECT count(*) FROM {missing}").fetchall()[0][0])
+            if count and self.memory_cap_mb is not None:
+                keys = int(cursor.sql(f"SELECT count(*) FROM {self.table}").fetchall()[0][0])
+                allowance = self.memory_cap_mb + (keys + count) * INDEX_BYTES_PER_KEY // 2**20
+                cursor.execute(f"SET memory_limit = '{allowance}MB'")
+                capped = True
             for start in range(0, count, INSERT_ROWS):
                 # A plain insert: the store lacked these keys (an upsert is far slower).
                 source = self._rows_sql(
@@ -294,6 +299,8 @@ class RowHashes:
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {rows}")
             cursor.execute(f"DROP TABLE IF EXISTS {missing}")
+            if capped:
+                cursor.execute(f"SET memory_limit = '{self.memory_cap_mb}MB'")
 
     def _rows_sql(
         self, relation: str, window_end: datetime | None, *, pending: bool,
