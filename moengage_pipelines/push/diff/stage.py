@@ -46,6 +46,9 @@ _LOCAL_MEMORY_LIMIT = "64MB"
 # The cap on a DuckDB store's memory while a diff runs in it, its writes included (it spills
 # beyond; the hashes are written in slices that fit, see ``RowHashes``).
 _STORE_MEMORY_MB = 96
+# Lower while the source is scanned: the run's rows only need appending (they spill), and
+# the source's batches are in memory then.
+_SCAN_MEMORY_MB = 48
 # The run's temporary tables: every row scanned, the last of each key, the rows to send.
 _RUN = "moengage_diff_run"
 _LATEST = "moengage_diff_latest"
@@ -130,7 +133,7 @@ class DiffSync:
             self._restore_limit = str(
                 workspace.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
             )
-            workspace.execute(f"SET memory_limit = '{_STORE_MEMORY_MB}MB'")
+            workspace.execute(f"SET memory_limit = '{_SCAN_MEMORY_MB}MB'")
             assert hashes is not None
             hashes.memory_cap_mb = _STORE_MEMORY_MB
         else:
@@ -199,6 +202,8 @@ class DiffSync:
     def decide(self) -> DiffCounts:
         """Classify the scanned rows against the state; mark the rows to send pending."""
         local = self._local
+        if self._restore_limit is not None:
+            local.execute(f"SET memory_limit = '{_STORE_MEMORY_MB}MB'")
         local.execute(
             f"CREATE {self._temp}TABLE {_LATEST} AS SELECT row_number, row_key, element_hash "
             f"FROM {_RUN} QUALIFY row_number() OVER (PARTITION BY row_key "
