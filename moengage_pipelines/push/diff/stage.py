@@ -43,8 +43,12 @@ __all__ = ["CONFIRM_ROWS", "DiffCounts", "DiffSync"]
 
 # The run's file spills to disk beyond this (memory stays flat however many rows).
 _LOCAL_MEMORY_LIMIT = "64MB"
-# The cap on a DuckDB store's memory while a diff runs in it (it spills beyond).
-_STORE_MEMORY_LIMIT = "96MB"
+# The cap on a DuckDB store's memory while a diff runs in it, its writes included (it spills
+# beyond; the hashes are written in slices that fit, see ``RowHashes``).
+_STORE_MEMORY_MB = 96
+# Lower while the source is scanned: the run's rows only need appending (they spill), and
+# the source's batches are in memory then.
+_SCAN_MEMORY_MB = 48
 # The run's temporary tables: every row scanned, the last of each key, the rows to send.
 _RUN = "moengage_diff_run"
 _LATEST = "moengage_diff_latest"
@@ -124,12 +128,14 @@ class DiffSync:
         if workspace is not None:
             self._local = workspace
             # The store's buffer pool would otherwise keep up to most of the machine's memory
-            # while the run's rows are hashed and compared (temporary tables spill); capped
-            # until then, restored before anything is written to the hashes.
+            # while the run's rows are hashed, compared and confirmed (temporary tables
+            # spill); capped until the stage closes.
             self._restore_limit = str(
                 workspace.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
             )
-            workspace.execute(f"SET memory_limit = '{_STORE_MEMORY_LIMIT}'")
+            workspace.execute(f"SET memory_limit = '{_SCAN_MEMORY_MB}MB'")
+            assert hashes is not None
+            hashes.memory_cap_mb = _STORE_MEMORY_MB
         else:
             # In memory up to the limit, then spilled to the run's folder.
             self._local = duckdb.connect(":memory:")
@@ -196,6 +202,8 @@ class DiffSync:
     def decide(self) -> DiffCounts:
         """Classify the scanned rows against the state; mark the rows to send pending."""
         local = self._local
+        if self._restore_limit is not None:
+            local.execute(f"SET memory_limit = '{_STORE_MEMORY_MB}MB'")
         local.execute(
             f"CREATE {self._temp}TABLE {_LATEST} AS SELECT row_number, row_key, element_hash "
             f"FROM {_RUN} QUALIFY row_number() OVER (PARTITION BY row_key "
@@ -215,9 +223,7 @@ class DiffSync:
             self._count(classes)
             if not self.full:
                 local.execute(f"DELETE FROM {_CHOSEN} WHERE class = 'unchanged'")
-            # Writes to the hashes update their index, which cannot spill: uncapped again.
-            self._uncap()
-            if self.counts.to_send:  # an empty upsert would still load the whole index
+            if self.counts.to_send:
                 self.hashes.mark_pending_from(_CHOSEN, self.window_end)
         else:
             local.execute(

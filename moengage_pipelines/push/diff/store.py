@@ -14,6 +14,13 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from moengage_pipelines.push.diff.fragments import (
+    fill,
+    numbered_slice,
+    scope,
+    timestamp,
+    values_relation,
+)
 from moengage_pipelines.push.diff.tables import SYNC_STATE_TABLE, create_sync_state
 from moengage_pipelines.push.ledger.layout import ensure_layout
 from moengage_pipelines.warehouse import DuckDBWarehouse, Warehouse, quote_literal
@@ -21,6 +28,16 @@ from moengage_pipelines.warehouse import DuckDBWarehouse, Warehouse, quote_liter
 __all__ = ["RowHashes", "last_destination"]
 
 STAGING_TABLE = "moengage_sync_staging"
+# A DuckDB store is written a slice of rows at a time: one statement over every row would keep
+# the update's versions and the primary key's new index entries of all of them in memory (they
+# cannot spill), so the memory of a push would grow with its rows. Updates cost a pass over the
+# table each, so their slices are larger; each insert's index entries stay in memory until
+# its commit is checkpointed.
+UPDATE_ROWS = 262_144
+INSERT_ROWS = 65_536
+# While new keys are inserted, the primary key's index stays in memory (it cannot spill): a
+# capped store's cap grows by this much per key of the table then (about 3x what it takes).
+INDEX_BYTES_PER_KEY = 96
 
 
 class RowHashes:
@@ -49,10 +66,12 @@ class RowHashes:
         self.warehouse = warehouse
         self.read_only = read_only
         self.entity = entity
-        self._scope = _scope(sync_name, destination, "")
-        self._scope_s = _scope(sync_name, destination, "s.")
+        self._scope = scope(sync_name, destination, "")
+        self._scope_s = scope(sync_name, destination, "s.")
+        self._scope_t = scope(sync_name, destination, "t.")
         self._values = (
-            f"{quote_literal(sync_name)}, {quote_literal(destination)}, {quote_literal(entity)}"
+            f"{quote_literal(sync_name)} AS sync_name, {quote_literal(destination)} AS "
+            f"destination, {quote_literal(entity)} AS entity"
         )
         name = warehouse.table_name(table)
         self._exists = warehouse.table_exists(name)
@@ -66,6 +85,8 @@ class RowHashes:
             self._cursor = warehouse.connection.cursor()
             self._cursor.execute("SET TimeZone = 'UTC'")
         self._token = uuid.uuid4().hex
+        # The cap a diff put on a DuckDB store (MB); None: not capped.
+        self.memory_cap_mb: int | None = None
 
     @property
     def workspace(self) -> duckdb.DuckDBPyConnection | None:
@@ -101,11 +122,11 @@ class RowHashes:
         """:meth:`mark_pending` for the rows of a relation in :attr:`workspace`."""
         if self.read_only or self._cursor is None:
             return
-        self._cursor.execute(self._upsert_sql(
+        self._write_in_place(
             relation, window_end,
             "pending_hash = excluded.pending_hash, window_end = excluded.window_end",
             pending=True,
-        ).replace("{table}", self.table))
+        )
 
     def close(self) -> None:
         """Release the cursor or the staging rows."""
@@ -169,8 +190,8 @@ class RowHashes:
             "window_end = excluded.window_end, pending_hash = CASE "
             "WHEN t.pending_hash = excluded.element_hash THEN NULL ELSE t.pending_hash END",
             pending=False, push_id=push_id,
-            where=(
-                "WHERE t.push_id IS NULL OR t.push_id <> excluded.push_id "
+            condition=(
+                "t.push_id IS NULL OR t.push_id <> excluded.push_id "
                 "OR t.row_number <= excluded.row_number"
             ),
         )
@@ -181,7 +202,7 @@ class RowHashes:
             return
         self.warehouse.execute(
             f"DELETE FROM {self.table} WHERE {self._scope} "
-            f"AND window_end <= {_timestamp(window_end_before)}"
+            f"AND window_end <= {timestamp(window_end_before)}"
         )
 
     def forget_keys(self, keys: list[str]) -> None:
@@ -201,31 +222,121 @@ class RowHashes:
 
     def _upsert(
         self, rows: pa.Table, window_end: datetime | None, assignments: str, *,
-        pending: bool, push_id: str | None = None, where: str = "",
+        pending: bool, push_id: str | None = None, condition: str = "",
     ) -> None:
+        if self._cursor is not None:
+            view = f"moengage_rows_{self._token}"
+            self._cursor.register(view, rows)
+            try:
+                self._write_in_place(
+                    view, window_end, assignments, pending=pending, push_id=push_id,
+                    condition=condition,
+                )
+            finally:
+                self._cursor.unregister(view)
+            return
         self._run(rows, self._upsert_sql(
-            "{rows}", window_end, assignments, pending=pending, push_id=push_id, where=where
+            "{rows}", window_end, assignments, pending=pending, push_id=push_id,
+            condition=condition,
         ))
+
+    def _write_in_place(
+        self, relation: str, window_end: datetime | None, assignments: str, *,
+        pending: bool, push_id: str | None = None, condition: str = "",
+    ) -> None:
+        """Upsert the rows of a relation of :attr:`workspace` into a DuckDB store, in slices.
+
+        Keys the store holds are updated (``UPDATE_ROWS`` at a time), the others inserted
+        (``INSERT_ROWS`` at a time), so that the store's memory stays within its limit
+        however many rows there are. The relation's rows are copied to a temporary table
+        first (it spills), numbered, one per key.
+        """
+        assert self._cursor is not None
+        cursor = self._cursor
+        rows = f"moengage_rows_slices_{self._token}"
+        missing = f"moengage_rows_missing_{self._token}"
+        cursor.execute(
+            f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT row_key, element_hash, row_number, "
+            "row_number() OVER () AS slice_position FROM (SELECT row_key, element_hash, "
+            "row_number, row_number() OVER (PARTITION BY row_key ORDER BY row_number DESC) AS "
+            f"occurrence FROM {relation} AS src) AS r WHERE r.occurrence = 1"
+        )
+        capped = False
+        try:
+            total = int(cursor.sql(f"SELECT count(*) FROM {rows}").fetchall()[0][0])
+            also = f" AND ({condition})" if condition else ""
+            unmatched = 0
+            for start in range(0, total, UPDATE_ROWS):
+                part = numbered_slice(rows, start, UPDATE_ROWS)
+                source = self._rows_sql(part, window_end, pending=pending, push_id=push_id)
+                updated = cursor.execute(
+                    f"UPDATE {self.table} AS t SET {assignments} FROM ({source}) AS excluded "
+                    f"WHERE {self._scope_t} AND t.row_key = excluded.row_key{also}"
+                ).fetchall()[0][0]
+                unmatched += min(UPDATE_ROWS, total - start) - int(updated)
+            if not unmatched:
+                return
+            # Keys the store lacks (or rows the condition kept out: they are found again).
+            cursor.execute(
+                f"CREATE OR REPLACE TEMP TABLE {missing} AS SELECT r.row_key, r.element_hash, "
+                "r.row_number, row_number() OVER () AS slice_position "
+                f"FROM {rows} AS r ANTI JOIN (SELECT row_key FROM {self.table} "
+                f"WHERE {self._scope}) AS s USING (row_key)"
+            )
+            count = int(cursor.sql(f"SELECT count(*) FROM {missing}").fetchall()[0][0])
+            if count and self.memory_cap_mb is not None:
+                keys = int(cursor.sql(f"SELECT count(*) FROM {self.table}").fetchall()[0][0])
+                allowance = self.memory_cap_mb + (keys + count) * INDEX_BYTES_PER_KEY // 2**20
+                cursor.execute(f"SET memory_limit = '{allowance}MB'")
+                capped = True
+            for start in range(0, count, INSERT_ROWS):
+                # A plain insert: the store lacked these keys (an upsert is far slower).
+                source = self._rows_sql(
+                    numbered_slice(missing, start, INSERT_ROWS), window_end, pending=pending,
+                    push_id=push_id,
+                )
+                cursor.execute(f"INSERT INTO {self.table} BY NAME {source}")
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {rows}")
+            cursor.execute(f"DROP TABLE IF EXISTS {missing}")
+            if capped:
+                cursor.execute(f"SET memory_limit = '{self.memory_cap_mb}MB'")
+
+    def _rows_sql(
+        self, relation: str, window_end: datetime | None, *, pending: bool,
+        push_id: str | None = None,
+    ) -> str:
+        """The store's columns for the rows of a relation, the last occurrence of each key."""
+        now = timestamp(datetime.now(UTC))
+        end = "NULL" if window_end is None else timestamp(window_end)
+        push = "NULL" if push_id is None else quote_literal(push_id)
+        if pending:
+            values = (
+                "NULL AS element_hash, r.element_hash AS pending_hash, NULL AS push_id, "
+                f"NULL AS row_number, {end} AS window_end, NULL AS synced_at"
+            )
+        else:
+            values = (
+                f"r.element_hash AS element_hash, NULL AS pending_hash, {push} AS push_id, "
+                f"r.row_number AS row_number, {end} AS window_end, {now} AS synced_at"
+            )
+        # One row per key: an upsert may not touch a row twice; the last occurrence wins.
+        return (
+            f"SELECT {self._values}, r.row_key AS row_key, {values} FROM ("
+            "SELECT row_key, element_hash, row_number, row_number() OVER ("
+            f"PARTITION BY row_key ORDER BY row_number DESC) AS occurrence FROM {relation} AS src"
+            ") AS r WHERE r.occurrence = 1"
+        )
 
     def _upsert_sql(
         self, relation: str, window_end: datetime | None, assignments: str, *,
-        pending: bool, push_id: str | None = None, where: str = "",
+        pending: bool, push_id: str | None = None, condition: str = "",
     ) -> str:
-        now = _timestamp(datetime.now(UTC))
-        end = "NULL" if window_end is None else _timestamp(window_end)
-        push = "NULL" if push_id is None else quote_literal(push_id)
-        if pending:
-            values = f"NULL, r.element_hash, NULL, NULL, {end}, NULL"
-        else:
-            values = f"r.element_hash, NULL, {push}, r.row_number, {end}, {now}"
-        # One row per key: an upsert may not touch a row twice; the last occurrence wins.
+        rows = self._rows_sql(relation, window_end, pending=pending, push_id=push_id)
+        where = f"WHERE {condition}" if condition else ""
         return (
             "INSERT INTO {table} AS t (sync_name, destination, entity, row_key, element_hash, "
-            "pending_hash, push_id, row_number, window_end, synced_at) "
-            f"SELECT {self._values}, r.row_key, {values} FROM ("
-            "SELECT row_key, element_hash, row_number, row_number() OVER ("
-            f"PARTITION BY row_key ORDER BY row_number DESC) AS occurrence FROM {relation} AS src"
-            ") AS r WHERE r.occurrence = 1 "
+            f"pending_hash, push_id, row_number, window_end, synced_at) {rows} "
             "ON CONFLICT (sync_name, destination, row_key) DO UPDATE SET "
             f"{assignments} {where}"
         )
@@ -235,7 +346,7 @@ class RowHashes:
             view = f"moengage_rows_{self._token}"
             self._cursor.register(view, rows)
             try:
-                text = _fill(sql, view, self.table)
+                text = fill(sql, view, self.table)
                 if result:
                     return self._cursor.sql(text).to_arrow_table()
                 self._cursor.execute(text)
@@ -245,14 +356,14 @@ class RowHashes:
         if self.read_only:
             # A dry run against PostgreSQL: the rows travel inside the statement.
             return self.warehouse.query(
-                _fill(sql, f"(SELECT * FROM {_values(rows)})", self.table)
+                fill(sql, f"(SELECT * FROM {values_relation(rows)})", self.table)
             )
         self.warehouse.replace_rows(
             STAGING_TABLE, rows.append_column("token", pa.array([self._token] * rows.num_rows)),
             where={"token": self._token},
         )
         staged = self.warehouse.table_name(STAGING_TABLE).sql
-        text = _fill(
+        text = fill(
             sql, f"(SELECT * FROM {staged} WHERE token = {quote_literal(self._token)})",
             self.table,
         )
@@ -266,40 +377,6 @@ class RowHashes:
             f"DELETE FROM {self.warehouse.table_name(STAGING_TABLE).sql} "
             f"WHERE token = {quote_literal(self._token)}"
         )
-
-
-def _fill(sql: str, rows: str, table: str) -> str:
-    """Put the rows' relation and the table's name into a statement.
-
-    Not ``str.format``: quoted values such as a sync name may hold braces.
-    """
-    return sql.replace("{rows}", rows).replace("{table}", table)
-
-
-def _scope(sync_name: str, destination: str, alias: str) -> str:
-    return (
-        f"{alias}sync_name = {quote_literal(sync_name)} "
-        f"AND {alias}destination = {quote_literal(destination)}"
-    )
-
-
-def _values(rows: pa.Table) -> str:
-    """The rows as a ``VALUES`` relation: a read-only store takes no staging rows."""
-    names = rows.column_names
-    lines = []
-    for row in zip(*(rows.column(name).to_pylist() for name in names), strict=True):
-        cells = [
-            "NULL" if value is None else str(int(value)) if isinstance(value, int)
-            else quote_literal(str(value))
-            for value in row
-        ]
-        lines.append(f"({', '.join(cells)})")
-    columns = ", ".join(names)
-    return f"(VALUES {', '.join(lines)}) AS v ({columns})"
-
-
-def _timestamp(moment: datetime) -> str:
-    return f"CAST({quote_literal(moment.astimezone(UTC).isoformat())} AS TIMESTAMPTZ)"
 
 
 def last_destination(
