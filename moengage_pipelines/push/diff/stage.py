@@ -134,8 +134,6 @@ class DiffSync:
                 workspace.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
             )
             workspace.execute(f"SET memory_limit = '{_SCAN_MEMORY_MB}MB'")
-            assert hashes is not None
-            hashes.memory_cap_mb = _STORE_MEMORY_MB
         else:
             # In memory up to the limit, then spilled to the run's folder.
             self._local = duckdb.connect(":memory:")

@@ -29,15 +29,12 @@ __all__ = ["RowHashes", "last_destination"]
 
 STAGING_TABLE = "moengage_sync_staging"
 # A DuckDB store is written a slice of rows at a time: one statement over every row would keep
-# the update's versions and the primary key's new index entries of all of them in memory (they
-# cannot spill), so the memory of a push would grow with its rows. Updates cost a pass over the
-# table each, so their slices are larger; each insert's index entries stay in memory until
-# its commit is checkpointed.
+# the update's old versions of all of them in memory (they cannot spill), so the memory of a
+# push would grow with its rows. Updates cost a pass over the table each, so their slices are
+# larger. The table has no primary key (its index would stay in memory, growing with the
+# table): the keys stay unique because only the keys the table lacks are inserted.
 UPDATE_ROWS = 262_144
 INSERT_ROWS = 65_536
-# While new keys are inserted, the primary key's index stays in memory (it cannot spill): a
-# capped store's cap grows by this much per key of the table then (about 3x what it takes).
-INDEX_BYTES_PER_KEY = 96
 
 
 class RowHashes:
@@ -85,8 +82,6 @@ class RowHashes:
             self._cursor = warehouse.connection.cursor()
             self._cursor.execute("SET TimeZone = 'UTC'")
         self._token = uuid.uuid4().hex
-        # The cap a diff put on a DuckDB store (MB); None: not capped.
-        self.memory_cap_mb: int | None = None
 
     @property
     def workspace(self) -> duckdb.DuckDBPyConnection | None:
@@ -261,7 +256,6 @@ class RowHashes:
             "row_number, row_number() OVER (PARTITION BY row_key ORDER BY row_number DESC) AS "
             f"occurrence FROM {relation} AS src) AS r WHERE r.occurrence = 1"
         )
-        capped = False
         try:
             total = int(cursor.sql(f"SELECT count(*) FROM {rows}").fetchall()[0][0])
             also = f" AND ({condition})" if condition else ""
@@ -284,13 +278,8 @@ class RowHashes:
                 f"WHERE {self._scope}) AS s USING (row_key)"
             )
             count = int(cursor.sql(f"SELECT count(*) FROM {missing}").fetchall()[0][0])
-            if count and self.memory_cap_mb is not None:
-                keys = int(cursor.sql(f"SELECT count(*) FROM {self.table}").fetchall()[0][0])
-                allowance = self.memory_cap_mb + (keys + count) * INDEX_BYTES_PER_KEY // 2**20
-                cursor.execute(f"SET memory_limit = '{allowance}MB'")
-                capped = True
             for start in range(0, count, INSERT_ROWS):
-                # A plain insert: the store lacked these keys (an upsert is far slower).
+                # A plain insert: the store lacked these keys (the table holds each key once).
                 source = self._rows_sql(
                     numbered_slice(missing, start, INSERT_ROWS), window_end, pending=pending,
                     push_id=push_id,
@@ -299,8 +288,6 @@ class RowHashes:
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {rows}")
             cursor.execute(f"DROP TABLE IF EXISTS {missing}")
-            if capped:
-                cursor.execute(f"SET memory_limit = '{self.memory_cap_mb}MB'")
 
     def _rows_sql(
         self, relation: str, window_end: datetime | None, *, pending: bool,

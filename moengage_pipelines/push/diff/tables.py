@@ -20,12 +20,16 @@ window_end     timestamptz   events: the end of the window that sent the row; ro
 synced_at      timestamptz   when ``element_hash`` was confirmed (UTC)
 =============  ============  ========================================================
 
-The primary key (sync_name, destination, row_key) lets each confirmation be one upsert.
+One row per (sync_name, destination, row_key). In PostgreSQL the primary key holds that and
+lets each confirmation be one upsert. A DuckDB store has no key: DuckDB keeps a key's index in
+memory (it cannot spill), so a push of millions of new keys would need memory in proportion to
+the table; there ``RowHashes`` keeps the keys unique itself (it updates the keys the table holds
+and inserts only the others).
 """
 
 from __future__ import annotations
 
-from moengage_pipelines.warehouse import Warehouse, quote_identifier
+from moengage_pipelines.warehouse import DuckDBWarehouse, Warehouse, quote_identifier
 
 __all__ = ["SYNC_STATE_TABLE", "create_sync_state"]
 
@@ -41,9 +45,8 @@ _COLUMNS = """
     push_id TEXT,
     row_number BIGINT,
     window_end TIMESTAMPTZ,
-    synced_at TIMESTAMPTZ,
-    PRIMARY KEY (sync_name, destination, row_key)
-"""
+    synced_at TIMESTAMPTZ"""
+_KEY = ",\n    PRIMARY KEY (sync_name, destination, row_key)\n"
 
 
 def create_sync_state(warehouse: Warehouse, table: str = SYNC_STATE_TABLE) -> str:
@@ -52,5 +55,6 @@ def create_sync_state(warehouse: Warehouse, table: str = SYNC_STATE_TABLE) -> st
     if not warehouse.table_exists(name):
         if name.schema:
             warehouse.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(name.schema)}")
-        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {name.sql} ({_COLUMNS})")
+        key = "" if isinstance(warehouse, DuckDBWarehouse) else _KEY
+        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {name.sql} ({_COLUMNS}{key})")
     return name.sql

@@ -40,8 +40,9 @@ __all__ = [
 
 PROJECT = "moengage-pipelines"
 # 1: body ledger and push runs only (no marker was written). 2: adds the marker, the row
-# hashes of diff syncs and the sync history.
-LAYOUT_VERSION = 2
+# hashes of diff syncs and the sync history. 3: a DuckDB store's row hashes have no primary
+# key (their writer keeps the keys unique).
+LAYOUT_VERSION = 3
 LAYOUT_TABLE = "moengage_state_layout"
 # Tables whose presence without a marker means a store of layout 1.
 _LAYOUT_1_TABLES = ("moengage_push_ledger", "moengage_push_runs")
