@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from moengage_pipelines.push.context import PushContext
 from moengage_pipelines.push.dead_letters import DeadLetterBuffer
 from moengage_pipelines.push.diff import DiffSync
+from moengage_pipelines.push.diff.reread import reread_elements
 from moengage_pipelines.push.diff.session import diff_sync
 from moengage_pipelines.push.ledger import destination_of, tracked
 from moengage_pipelines.push.mapping import EventMapping, UserMapping
@@ -79,7 +80,9 @@ def run_transition_push(
     ):
         bodies = _packed_bodies(
             source, serializer, packer, context, report, letters, progress, diff,
-            reread=lambda: _reread(source, mapping, packer, context),
+            reread=lambda: reread_elements(
+                source, mapping, packer, context, context.options.max_body_bytes
+            ),
         )
         result = deliver(
             bodies, sender, concurrency=1 if options.dry_run else options.concurrency,
@@ -95,27 +98,6 @@ def run_transition_push(
     letters.flush()
     context.progress(report)
     return report
-
-
-def _reread(
-    source: Source, mapping: UserMapping | EventMapping, packer: BodyPacker,
-    context: PushContext,
-) -> Iterator[ValidElements]:
-    """The source's elements read again, for the diff's second pass.
-
-    Rejects and counts were taken by the first pass: this pass keeps them to itself.
-    """
-    options = context.options
-    scratch = context.new_report(mapping.entity, options.max_body_bytes)
-    with ElementSerializer(
-        mapping, now=options.now, threads=options.threads, with_keys=True
-    ) as serializer:
-        yield from validated_elements(
-            source, serializer, window=context.window, batch_rows=options.batch_rows,
-            max_element_bytes=packer.max_element_bytes(), report=scratch,
-            letters=DeadLetterBuffer(scratch, None, sync_name=context.sync_name,
-                                     partition=context.partition),
-        )
 
 
 def _packed_bodies(

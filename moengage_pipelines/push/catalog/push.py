@@ -32,6 +32,7 @@ from moengage_pipelines.push.catalog.upsert import CatalogUpsert, CatalogUpsertS
 from moengage_pipelines.push.context import PushContext
 from moengage_pipelines.push.dead_letters import DeadLetterBuffer
 from moengage_pipelines.push.diff import DiffSync
+from moengage_pipelines.push.diff.reread import reread_elements
 from moengage_pipelines.push.diff.session import diff_sync, forget_deleted
 from moengage_pipelines.push.ledger import destination_of, tracked
 from moengage_pipelines.push.mapping import CatalogMapping, MappingError
@@ -258,23 +259,6 @@ class _CatalogPush:
         self.deleted = deleted
 
 
-def _reread(
-    source: Source, mapping: CatalogMapping, packer: BodyPacker, context: PushContext
-) -> Iterator[ValidElements]:
-    """The source's items read again, for the diff's second pass (rejects stay uncounted)."""
-    options = context.options
-    scratch = context.new_report("catalog", options.catalog_max_body_bytes)
-    with ElementSerializer(
-        mapping, now=options.now, threads=options.threads, with_keys=True
-    ) as serializer:
-        yield from validated_elements(
-            source, serializer, window=context.window, batch_rows=options.batch_rows,
-            max_element_bytes=packer.max_element_bytes(), report=scratch,
-            letters=DeadLetterBuffer(scratch, None, sync_name=context.sync_name,
-                                     partition=context.partition),
-        )
-
-
 def run_catalog_push(
     source: Source,
     mapping: CatalogMapping,
@@ -331,7 +315,9 @@ def run_catalog_push(
             ):
                 bodies = push.bodies(
                     itertools.chain([first], stream), packer, diff,
-                    reread=lambda: _reread(source, mapping, packer, context),
+                    reread=lambda: reread_elements(
+                        source, mapping, packer, context, context.options.catalog_max_body_bytes
+                    ),
                 )
 
                 def on_outcome(outcome: BodyOutcome) -> None:
